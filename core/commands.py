@@ -1,0 +1,316 @@
+"""Commands: what a client asks the ledger to record, validated before the account sees it.
+
+These pydantic models check the *shape* of a request (ids, dates, decimal strings,
+known codes); the account then checks it against the facts already recorded (its
+currency, what is still open, what exists). The field names are the public
+contract's (``../shared/docs/api-contract.md``), so the HTTP adapter, the CLI and
+the importer all speak one language.
+
+Amounts are decimal strings (``"1250.00"``), integers or ``Decimal``; a JSON or
+Python float is refused, because a float cannot hold most decimal amounts exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from core.money import MAX_INTEGER_DIGITS, is_currency
+
+ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _plain_text(value: str) -> str:
+    # Control characters have no place in a name or a note, and keeping them out
+    # keeps every stored event in one canonical JSON form (see core.audit).
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_plain_text),
+]
+Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_plain_text)]
+Ref = Annotated[str, StringConstraints(max_length=200), AfterValidator(_plain_text)]
+
+
+def _decimal(value: Any) -> Any:
+    if isinstance(value, (float, bool)):
+        raise ValueError('amounts are decimal strings such as "1250.00", not numbers with a fraction')  # noqa: E501
+    if isinstance(value, str):
+        try:
+            parsed = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a decimal amount") from None
+        if not parsed.is_finite():
+            raise ValueError("amount must be a finite number")
+        return parsed
+    return value
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("amount must be a finite number")
+    if value != 0 and value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise ValueError(f"amount must be below 10^{MAX_INTEGER_DIGITS}")
+    return value
+
+
+Amount = Annotated[
+    Decimal, BeforeValidator(_decimal), Field(gt=0), AfterValidator(_bounded)
+]
+"""A positive amount; the account checks its decimal places against its currency."""
+
+NonNegativeAmount = Annotated[
+    Decimal, BeforeValidator(_decimal), Field(ge=0), AfterValidator(_bounded)
+]
+
+
+def _iso_date(value: Any) -> Any:
+    # Business dates are YYYY-MM-DD only: no timestamps, no numbers.
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+BusinessDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _currency(value: str) -> str:
+    if not is_currency(value):
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return value
+
+
+Currency = Annotated[str, AfterValidator(_currency)]
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except Exception:  # ZoneInfo raises several types for a bad key
+        raise ValueError(f"{value!r} is not an IANA time zone") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+
+Grade = Literal["A", "B", "C", "D", "E"]
+Channel = Literal["phone", "sms", "email", "letter", "visit", "wechat"]
+Direction = Literal["outbound", "inbound"]
+ContactOutcome = Literal["reached", "no_answer", "refused", "promised", "disputed", "wrong_number"]
+DATA_SIGNALS = ("broken_promise", "missed_installment", "bounced_payment", "paying_later",
+                "unreachable")
+REPORTED_SIGNALS = (
+    "office_downgrade", "management_turnover", "lawsuit", "finance_avoiding",
+    "owner_unreachable", "owner_accident", "internal_conflict", "speculation",
+    "postdated_cheques", "bank_changes", "dumping_below_cost", "oversized_order",
+    "overexpansion", "own_receivables_stuck",
+)
+ReportedSignal = Literal[
+    "office_downgrade", "management_turnover", "lawsuit", "finance_avoiding",
+    "owner_unreachable", "owner_accident", "internal_conflict", "speculation",
+    "postdated_cheques", "bank_changes", "dumping_below_cost", "oversized_order",
+    "overexpansion", "own_receivables_stuck",
+]
+
+
+class Command(BaseModel):
+    """A request to record a fact. ``ACTION`` is the account method that records it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ACTION: ClassVar[str] = ""
+
+
+class ContactPerson(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Name
+    role: Ref | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)] | None = None  # noqa: E501
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{3,32}$")] | None = None
+
+
+class RegisterCustomer(Command):
+    """Open a customer's account (客户建档)."""
+
+    ACTION = "register"
+    customer_id: Id
+    name: Name
+    currency: Currency
+    payment_terms_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 30
+    credit_limit: NonNegativeAmount | None = None
+    credit_grade: Grade | None = None
+    timezone: TimeZone = "Asia/Shanghai"
+    collector: Ref | None = None
+    contacts: list[ContactPerson] = Field(default_factory=list, max_length=50)
+    tax_id: Ref | None = None
+    registered_on: BusinessDate | None = None
+
+
+class IssueInvoice(Command):
+    """A sale invoiced: a receivable falling due on ``due_on`` (default: issued + terms)."""
+
+    ACTION = "issue_invoice"
+    invoice_id: Id
+    amount: Amount
+    currency: Currency
+    issued_on: BusinessDate
+    due_on: BusinessDate | None = None
+    contract_ref: Ref | None = None
+    order_ref: Ref | None = None
+
+
+class ConfirmDelivery(Command):
+    """Proof of delivery (回单签收)."""
+
+    ACTION = "confirm_delivery"
+    invoice_id: Id
+    delivered_on: BusinessDate
+    receipt_ref: Ref | None = None
+    signed_by: Name | None = None
+
+
+class Allocation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    invoice_id: Id
+    amount: Amount
+
+
+class ReceivePayment(Command):
+    """A payment; without allocations it settles the oldest due first."""
+
+    ACTION = "receive_payment"
+    payment_id: Id
+    amount: Amount
+    currency: Currency
+    received_on: BusinessDate
+    method: Ref | None = None
+    allocations: list[Allocation] | None = Field(default=None, max_length=1000)
+
+
+class BouncePayment(Command):
+    """The payment failed (银行退票). The payment id is given beside the command."""
+
+    ACTION = "bounce_payment"
+    payment_id: Id
+    bounced_on: BusinessDate
+    reason: Text | None = None
+
+
+class IssueCreditNote(Command):
+    """An allowance (折让) against an invoice."""
+
+    ACTION = "issue_credit_note"
+    credit_note_id: Id
+    invoice_id: Id
+    amount: Amount
+    issued_on: BusinessDate
+    reason: Text | None = None
+
+
+class RaiseDispute(Command):
+    ACTION = "raise_dispute"
+    dispute_id: Id
+    invoice_id: Id
+    amount: Amount
+    raised_on: BusinessDate
+    reason: Text | None = None
+
+
+class ResolveDispute(Command):
+    ACTION = "resolve_dispute"
+    dispute_id: Id
+    resolved_on: BusinessDate
+    outcome: Literal["rejected", "credited"]
+    credited_amount: NonNegativeAmount | None = None
+
+
+class LogContact(Command):
+    """A contact in the case file: who, when, channel, what was said, outcome."""
+
+    ACTION = "log_contact"
+    occurred_at: AwareDatetime
+    channel: Channel
+    direction: Direction
+    outcome: ContactOutcome
+    contact_id: Id | None = None
+    note: Text | None = None
+    evidence_ref: Ref | None = None
+    collector: Ref | None = None
+
+
+class MakePromise(Command):
+    """A promise to pay (付款承诺书)."""
+
+    ACTION = "make_promise"
+    promise_id: Id
+    amount: Amount
+    due_on: BusinessDate
+    made_on: BusinessDate
+    written: bool = False
+    document_ref: Ref | None = None
+
+
+class Installment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    due_on: BusinessDate
+    amount: Amount
+
+
+class AgreePaymentPlan(Command):
+    ACTION = "agree_payment_plan"
+    plan_id: Id
+    agreed_on: BusinessDate
+    installments: list[Installment] = Field(min_length=1, max_length=120)
+
+
+class AcknowledgeDebt(Command):
+    """The debtor acknowledged the debt in writing: the limitation period restarts."""
+
+    ACTION = "acknowledge_debt"
+    acknowledged_on: BusinessDate
+    document_ref: Ref | None = None
+    invoice_ids: list[Id] | None = Field(default=None, max_length=1000)
+    acknowledgment_id: Id | None = None
+
+
+class ReportRiskSignal(Command):
+    """A danger sign observed by a collector."""
+
+    ACTION = "report_risk_signal"
+    signal: ReportedSignal
+    observed_on: BusinessDate
+    note: Text | None = None
+    signal_id: Id | None = None
+
+
+class WriteOff(Command):
+    """Write-off (核销); the claim stays on record."""
+
+    ACTION = "write_off"
+    invoice_id: Id
+    amount: Amount
+    written_off_on: BusinessDate
+    reason: Text | None = None
+    write_off_id: Id | None = None

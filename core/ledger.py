@@ -1,0 +1,242 @@
+"""The ledger: huikuan's event-sourced application, a thin service over the accounts.
+
+Each command is checked against the customer's account and recorded as events in
+one atomic save. Two writers to one account never lose a write: the store refuses
+the second save of the same version (optimistic concurrency), and the ledger then
+reads the account again and decides afresh.
+
+Storage is chosen by the environment the adapters build (see ``adapters.storage``):
+SQLite or PostgreSQL, optionally encrypted. The application's name is pinned, so
+the tables keep their names whatever the class is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
+
+from core.account import Account, account_id
+from core.commands import Command, RegisterCustomer
+from core.errors import Conflict, DomainError, NotFound
+from core.transcodings import register_all
+
+log = structlog.get_logger("huikuan.ledger")
+
+# Optimistic retries per command. Each failed attempt means another writer succeeded,
+# so the system as a whole always progresses; the bound only stops a pathological loop.
+MAX_ATTEMPTS = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: ``recorded`` is False for an idempotent repeat."""
+
+    account: Account
+    recorded: bool
+
+    @property
+    def customer_id(self) -> str:
+        return self.account.customer_id
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of an account, as the history view shows it."""
+
+    version: int
+    type: str
+    occurred_on: date | None
+    recorded_at: datetime
+    data: dict[str, Any]
+
+
+class TooMuchContention(DomainError):
+    """The account kept changing under this command; the client may try again."""
+
+
+class Ledger(Application[UUID]):
+    """Records facts on customer accounts and answers for one account's state and history."""
+
+    name = "huikuan"
+    snapshotting_intervals = {Account: 100}  # noqa: RUF012 (the library's class attribute)
+    env = {  # noqa: RUF012
+        "AGGREGATE_CACHE_MAXSIZE": "2000",
+        "ORIGINATOR_ID_TYPE": "uuid",
+    }
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        assert isinstance(transcoder, JSONTranscoder)
+        register_all(transcoder)
+
+    # ---- write side
+
+    def register_customer(self, command: RegisterCustomer) -> Outcome:
+        """Open the customer's account, or report the existing one for a repeat."""
+        request = command.model_dump(exclude={"registered_on"})
+        bound = log.bind(customer_id=command.customer_id, command="register")
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                existing = self.account(command.customer_id)
+            except NotFound:
+                pass
+            else:
+                if existing.is_same_registration(request):
+                    bound.info("command.repeated")
+                    return Outcome(existing, recorded=False)
+                msg = f"customer {command.customer_id!r} was registered with different details"
+                bound.info("command.refused", reason="conflict")
+                raise Conflict(msg, field="customer_id")
+            registered_on = command.registered_on or datetime.now(
+                ZoneInfo(command.timezone)
+            ).date()
+            account = Account.register(registered_on=registered_on, **request)
+            try:
+                self.save(account)
+            except IntegrityError:
+                continue  # registered by someone else meanwhile: compare with theirs
+            bound.info("command.recorded", version=account.version)
+            return Outcome(account, recorded=True)
+        raise TooMuchContention("the account is busy; try again")
+
+    def execute(self, customer_id: str, command: Command) -> Outcome:
+        """Record ``command`` on the customer's account (or recognise a repeat)."""
+        action = command.ACTION
+        kwargs = command.model_dump()
+
+        def change(account: Account) -> bool:
+            method: Callable[..., bool] = getattr(account, action)
+            return method(**kwargs)
+
+        return self.change(customer_id, action, change)
+
+    def change(
+        self, customer_id: str, name: str, change: Callable[[Account], bool]
+    ) -> Outcome:
+        """Apply ``change`` to the account and save, retrying on a concurrent write.
+
+        ``change`` returns False when there is nothing to record (a repeat).
+        """
+        bound = log.bind(customer_id=customer_id, command=name)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            account = self.account(customer_id)
+            try:
+                recorded = change(account)
+            except DomainError as error:
+                bound.info("command.refused", reason=type(error).__name__, field=error.field)
+                raise
+            if not recorded:
+                bound.info("command.repeated")
+                return Outcome(account, recorded=False)
+            try:
+                self.save(account)
+            except IntegrityError:
+                bound.debug("command.retried", attempt=attempt)
+                continue
+            bound.info("command.recorded", version=account.version, attempts=attempt)
+            return Outcome(account, recorded=True)
+        raise TooMuchContention("the account is busy; try again")
+
+    # ---- read side: one account
+
+    def account(self, customer_id: str) -> Account:
+        """The account as it stands now."""
+        try:
+            account = self.repository.get(account_id(customer_id))
+        except AggregateNotFoundError:
+            raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
+        assert isinstance(account, Account)
+        return account
+
+    def has_customer(self, customer_id: str) -> bool:
+        try:
+            self.account(customer_id)
+        except NotFound:
+            return False
+        return True
+
+    def _events(self, customer_id: str) -> list[Any]:
+        events = list(self.events.get(account_id(customer_id)))
+        if not events:
+            raise NotFound(f"no customer {customer_id!r}", field="customer_id")
+        return events
+
+    def account_as_of(self, customer_id: str, as_of: date) -> Account:
+        """The account as it stood at the end of business date ``as_of``.
+
+        Built from the events whose business date is on or before ``as_of``, in the
+        order they were recorded; a payment back-dated into the past counts. The
+        registration always counts: it frames the account.
+        """
+        events = self._events(customer_id)
+        selected = [
+            e for e in events
+            if e.originator_version == 1 or e.occurred_on is None or e.occurred_on <= as_of
+        ]
+        account = Account.replay(selected)
+        assert account is not None
+        return account
+
+    def account_as_recorded(self, customer_id: str, at: datetime) -> Account:
+        """The account exactly as the ledger knew it at ``at`` (recording time)."""
+        events = self._events(customer_id)
+        known = [e for e in events if e.timestamp <= at]
+        if not known:
+            raise NotFound(f"customer {customer_id!r} was not yet registered at {at}")
+        account = self.repository.get(account_id(customer_id), version=known[-1].originator_version)
+        assert isinstance(account, Account)
+        return account
+
+    def history(self, customer_id: str, as_of: date | None = None) -> list[HistoryEntry]:
+        """Every event of the account in order; with ``as_of``, those that had happened."""
+        entries = []
+        for event in self._events(customer_id):
+            occurred_on = event.occurred_on
+            if (
+                as_of is not None
+                and event.originator_version != 1
+                and occurred_on is not None
+                and occurred_on > as_of
+            ):
+                continue
+            data = {
+                k: v for k, v in vars(event).items()
+                if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")
+            }
+            entries.append(
+                HistoryEntry(
+                    version=event.originator_version,
+                    type=type(event).__name__,
+                    occurred_on=occurred_on,
+                    recorded_at=event.timestamp,
+                    data=data,
+                )
+            )
+        return entries
+
+    # ---- read side: the whole store
+
+    def account_ids(self) -> Iterator[UUID]:
+        """Every account in the store, in the order they were registered."""
+        topic = Account.Registered.TOPIC
+        last = 0
+        while True:
+            page = self.recorder.select_notifications(
+                start=last, limit=1000, topics=[topic], inclusive_of_start=False
+            )
+            if not page:
+                return
+            for notification in page:
+                originator_id = notification.originator_id
+                yield originator_id if isinstance(originator_id, UUID) else UUID(
+                    str(originator_id)
+                )
+            last = page[-1].id
