@@ -457,6 +457,8 @@ class Account(ChainedAggregate):
         """A sale was invoiced: a receivable with its due date (到期日)."""
 
         TOPIC = "huikuan:Account.InvoiceIssued"
+        # v2 added the contract and order references; v1 invoices had neither.
+        class_version = 2
         KIND = "invoice"
         ID_FIELD = "invoice_id"
         REQUEST_FIELDS = (
@@ -468,6 +470,11 @@ class Account(ChainedAggregate):
         due_on: date
         contract_ref: str | None
         order_ref: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["contract_ref"] = None
+            state["order_ref"] = None
 
         @property
         def occurred_on(self) -> date:

@@ -78,7 +78,7 @@ def verify(app: Application[Any]) -> AuditReport:
     """Walk every event of every account in the store and report what no longer matches."""
     report = AuditReport()
     # For each account: the version and chain hash of the last event seen.
-    heads: dict[str, tuple[int, str]] = {}
+    heads: dict[str, tuple[int, str | None]] = {}
     customers: dict[str, str] = {}
     last = 0
     while True:
@@ -95,6 +95,8 @@ def verify(app: Application[Any]) -> AuditReport:
                 customers[originator] = state["customer_id"]
             previous_version, previous_hash = heads.get(originator, (0, chain.GENESIS))
             stored_hash = state.get("chain_hash")
+            if problem is None and previous_hash is None:
+                problem = "cannot be checked: the event before it is damaged"
             if problem is None and row.originator_version != previous_version + 1:
                 problem = (
                     f"follows version {previous_version}: "
@@ -106,7 +108,7 @@ def verify(app: Application[Any]) -> AuditReport:
                 content = chain.stored_content(
                     row.topic, _uuid_or_str(row.originator_id), row.originator_version, state
                 )
-                if chain.link(previous_hash, content) != stored_hash:
+                if chain.link(previous_hash or "", content) != stored_hash:
                     problem = "content does not match its chain hash"
             if problem is not None:
                 report.failure_count += 1
@@ -124,7 +126,7 @@ def verify(app: Application[Any]) -> AuditReport:
             # Link the next event to what is stored, so one damaged event is reported once.
             heads[originator] = (
                 row.originator_version,
-                stored_hash if isinstance(stored_hash, str) else previous_hash,
+                stored_hash if isinstance(stored_hash, str) else None,
             )
         last = page[-1].id
 

@@ -1,0 +1,50 @@
+"""structlog, configured once per process: JSON in production, readable in a terminal.
+
+The core logs with stable dotted event names (``command.recorded``) and binds the
+customer id and command to each line. Names, phones and e-mail addresses are never
+logged: only ids, counts and outcomes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import structlog
+
+_configured = False
+
+
+def configure_logging(*, json: bool | None = None, level: str | None = None) -> None:
+    """Configure structlog for this process (a second call does nothing).
+
+    ``json`` defaults to True unless stderr is a terminal; ``HUIKUAN_LOG_FORMAT``
+    (``json`` or ``console``) and ``HUIKUAN_LOG_LEVEL`` override both defaults.
+    """
+    global _configured
+    if _configured:
+        return
+    fmt = os.environ.get("HUIKUAN_LOG_FORMAT")
+    if json is None:
+        json = fmt == "json" if fmt else not sys.stderr.isatty()
+    level_name = (level or os.environ.get("HUIKUAN_LOG_LEVEL") or "INFO").upper()
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.dict_tracebacks if json else structlog.dev.set_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping().get(level_name, logging.INFO)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    _configured = True

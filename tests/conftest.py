@@ -1,0 +1,127 @@
+"""Fixtures: every ledger test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is 127.0.0.1:5432, user postgres, database test (override with
+HUIKUAN_TEST_POSTGRES_URL). Each test gets a schema of its own, dropped afterwards.
+If PostgreSQL cannot be reached the tests fail: they never skip it silently.
+To run SQLite alone on a machine without PostgreSQL: HUIKUAN_TEST_BACKENDS=sqlite.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from adapters.storage import ledger_env
+from core.commands import IssueInvoice, RegisterCustomer
+from core.ledger import Ledger
+
+POSTGRES_URL = os.environ.get(
+    "HUIKUAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = [
+    b.strip() for b in os.environ.get("HUIKUAN_TEST_BACKENDS", "sqlite,postgres").split(",")
+]
+
+
+def _postgres_connect() -> psycopg.Connection:
+    try:
+        return psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        pytest.fail(
+            f"PostgreSQL is unreachable at {POSTGRES_URL} ({error}). The suite runs on "
+            "both backends; set HUIKUAN_TEST_BACKENDS=sqlite to run SQLite alone.",
+            pytrace=False,
+        )
+
+
+class Store:
+    """A fresh, empty event store on one backend; ``open()`` gives ledgers on it."""
+
+    def __init__(self, backend: str, tmp_path: Path) -> None:
+        self.backend = backend
+        self.schema = "hk_" + uuid.uuid4().hex[:12]
+        if backend == "sqlite":
+            self.url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+        else:
+            with _postgres_connect() as conn:
+                conn.execute(f'CREATE SCHEMA "{self.schema}"')
+            self.url = f"{POSTGRES_URL}?schema={self.schema}"
+        self.ledgers: list[Ledger] = []
+
+    def open(self, cipher_key: str | None = None) -> Ledger:
+        ledger = Ledger(env=ledger_env(self.url, cipher_key))
+        self.ledgers.append(ledger)
+        return ledger
+
+    def execute(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        """Run SQL directly against the store's tables (as a tamperer would)."""
+        table = "stored_events" if self.backend == "sqlite" else f'"{self.schema}".huikuan_events'
+        sql = sql.replace("{events}", table)
+        if self.backend == "sqlite":
+            import sqlite3
+
+            path = self.url[len("sqlite:///"):]
+            with sqlite3.connect(path) as conn:
+                rows = conn.execute(sql.replace("%s", "?"), params).fetchall()
+            conn.close()
+            return rows
+        with _postgres_connect() as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def close(self) -> None:
+        for ledger in self.ledgers:
+            ledger.close()
+        if self.backend == "postgres":
+            with _postgres_connect() as conn:
+                conn.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s = Store(request.param, tmp_path)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def ledger(store: Store) -> Ledger:
+    return store.open()
+
+
+@pytest.fixture
+def customer(ledger: Ledger) -> Callable[..., str]:
+    """Register a CNY customer (30-day terms) and return its id."""
+
+    def make(customer_id: str = "C-1", **overrides: object) -> str:
+        fields: dict[str, object] = {
+            "customer_id": customer_id,
+            "name": "华东贸易有限公司",
+            "currency": "CNY",
+            "registered_on": date(2026, 1, 1),
+            **overrides,
+        }
+        ledger.register_customer(RegisterCustomer.model_validate(fields))
+        return customer_id
+
+    return make
+
+
+def invoice(invoice_id: str, amount: str, issued_on: date, **fields: object) -> IssueInvoice:
+    return IssueInvoice.model_validate(
+        {"invoice_id": invoice_id, "amount": amount, "currency": "CNY",
+         "issued_on": issued_on, **fields}
+    )
+
+
+def changed(command, **change):
+    """A copy of ``command`` with some fields changed, validated like a new request."""
+    return type(command).model_validate({**command.model_dump(), **change})
