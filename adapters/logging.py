@@ -10,20 +10,27 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TextIO
 
 import structlog
 
 _configured = False
 
 
-def configure_logging(*, json: bool | None = None, level: str | None = None) -> None:
+def configure_logging(
+    *,
+    json: bool | None = None,
+    level: str | None = None,
+    stream: TextIO | None = None,
+    force: bool = False,
+) -> None:
     """Configure structlog for this process (a second call does nothing).
 
     ``json`` defaults to True unless stderr is a terminal; ``HUIKUAN_LOG_FORMAT``
     (``json`` or ``console``) and ``HUIKUAN_LOG_LEVEL`` override both defaults.
     """
     global _configured
-    if _configured:
+    if _configured and not force:
         return
     fmt = os.environ.get("HUIKUAN_LOG_FORMAT")
     if json is None:
@@ -44,7 +51,7 @@ def configure_logging(*, json: bool | None = None, level: str | None = None) -> 
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level_name, logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        cache_logger_on_first_use=not force,
     )
     _configured = True

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from core.aggregate import ChainedAggregate
 from core.errors import Conflict, InvalidCommand, NotFound
-from core.money import ZERO, money
+from core.money import ZERO, money, zero
 
 # --------------------------------------------------------------------------- records
 # Small mutable records the account keeps. They are snapshotted with the account, so
@@ -232,6 +232,11 @@ class Account(ChainedAggregate):
         def occurred_on(self) -> date:
             return self.decided_on
 
+    class Created(ChainedAggregate.Created):
+        # The library's generic "created" event; never triggered (accounts are opened
+        # by Registered), named only so no two event classes share a topic.
+        TOPIC = "huikuan:Account.Created"
+
     # ---- registration
 
     class Registered(ChainedAggregate.Created):
@@ -411,7 +416,7 @@ class Account(ChainedAggregate):
         raw = sum(
             (d.amount for d in self.disputes.values()
              if d.invoice_id == invoice.invoice_id and d.is_open),
-            ZERO,
+            zero(self.currency),
         )
         return min(raw, invoice.open_amount)
 
@@ -420,15 +425,17 @@ class Account(ChainedAggregate):
 
     @property
     def outstanding(self) -> Decimal:
-        return sum((i.open_amount for i in self.invoices.values()), ZERO)
+        return sum((i.open_amount for i in self.invoices.values()), zero(self.currency))
 
     @property
     def disputed(self) -> Decimal:
-        return sum((self.disputed_amount(i) for i in self.invoices.values()), ZERO)
+        return sum(
+            (self.disputed_amount(i) for i in self.invoices.values()), zero(self.currency)
+        )
 
     @property
     def unapplied_credit(self) -> Decimal:
-        return sum((p.unapplied for p in self.payments.values()), ZERO)
+        return sum((p.unapplied for p in self.payments.values()), zero(self.currency))
 
     @property
     def balance(self) -> Decimal:
@@ -437,7 +444,8 @@ class Account(ChainedAggregate):
 
     def overdue(self, as_of: date) -> Decimal:
         return sum(
-            (i.open_amount for i in self.invoices.values() if i.due_on < as_of), ZERO
+            (i.open_amount for i in self.invoices.values() if i.due_on < as_of),
+            zero(self.currency),
         )
 
     @staticmethod
@@ -762,7 +770,7 @@ class Account(ChainedAggregate):
                 if invoice_id in account.invoices:
                     account.invoices[invoice_id].paid -= amount
             payment.allocations = {}
-            payment.unapplied = ZERO
+            payment.unapplied = zero(account.currency)
             payment.bounced_on = self.bounced_on
 
     def bounce_payment(
@@ -953,7 +961,7 @@ class Account(ChainedAggregate):
                 raise InvalidCommand(
                     "a rejected dispute credits nothing", field="credited_amount"
                 )
-            credited = ZERO
+            credited = zero(self.currency)
         else:
             raise InvalidCommand("outcome is 'rejected' or 'credited'", field="outcome")
         fields: dict[str, Any] = {
@@ -1510,6 +1518,7 @@ class Account(ChainedAggregate):
                 event.apply(account)
                 account.version = event.originator_version
                 account.modified_on = event.timestamp
+                account.chain_head = event.chain_hash
         return account
 
 

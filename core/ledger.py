@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from core.account import Account, account_id
 from core.commands import Command, RegisterCustomer
@@ -72,9 +72,8 @@ class Ledger(Application[UUID]):
         "ORIGINATOR_ID_TYPE": "uuid",
     }
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        assert isinstance(transcoder, JSONTranscoder)
         register_all(transcoder)
 
     # ---- write side
@@ -118,6 +117,22 @@ class Ledger(Application[UUID]):
 
         return self.change(customer_id, action, change)
 
+    def execute_many(self, customer_id: str, commands: list[Command]) -> Outcome:
+        """Record several commands on one account in a single atomic save.
+
+        All or nothing: if one is refused, none is recorded. Repeats among them are
+        skipped, so a batch can be sent again safely. Used by importers and the demo.
+        """
+
+        def change(account: Account) -> bool:
+            recorded = False
+            for command in commands:
+                method: Callable[..., bool] = getattr(account, command.ACTION)
+                recorded = method(**command.model_dump()) or recorded
+            return recorded
+
+        return self.change(customer_id, "batch", change)
+
     def change(
         self, customer_id: str, name: str, change: Callable[[Account], bool]
     ) -> Outcome:
@@ -150,7 +165,7 @@ class Ledger(Application[UUID]):
     def account(self, customer_id: str) -> Account:
         """The account as it stands now."""
         try:
-            account = self.repository.get(account_id(customer_id))
+            account: Account = self.repository.get(account_id(customer_id))
         except AggregateNotFoundError:
             raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
         assert isinstance(account, Account)
@@ -191,7 +206,9 @@ class Ledger(Application[UUID]):
         known = [e for e in events if e.timestamp <= at]
         if not known:
             raise NotFound(f"customer {customer_id!r} was not yet registered at {at}")
-        account = self.repository.get(account_id(customer_id), version=known[-1].originator_version)
+        account: Account = self.repository.get(
+            account_id(customer_id), version=known[-1].originator_version
+        )
         assert isinstance(account, Account)
         return account
 

@@ -98,3 +98,8 @@ def money(
         msg = f"amount must be below 10^{MAX_INTEGER_DIGITS}"
         raise InvalidCommand(msg, field=field)
     return value.quantize(Decimal(1).scaleb(-digits))
+
+
+def zero(currency: str) -> Decimal:
+    """Zero in ``currency``, written with its minor units (``0.00`` for CNY)."""
+    return ZERO.quantize(Decimal(1).scaleb(-minor_units(currency)))

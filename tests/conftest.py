@@ -125,3 +125,15 @@ def invoice(invoice_id: str, amount: str, issued_on: date, **fields: object) -> 
 def changed(command, **change):
     """A copy of ``command`` with some fields changed, validated like a new request."""
     return type(command).model_validate({**command.model_dump(), **change})
+
+
+@pytest.fixture(autouse=True)
+def quiet_logs():
+    """Keep test output readable: warnings and errors only (tests of logging reconfigure)."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    yield
+    structlog.reset_defaults()

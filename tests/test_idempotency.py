@@ -1,4 +1,4 @@
-"""Client-chosen ids make writes idempotent: same content records nothing; other content conflicts."""
+"""Idempotent writes: same content records nothing, other content conflicts."""
 
 from datetime import UTC, date, datetime
 

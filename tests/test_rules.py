@@ -90,7 +90,8 @@ def test_due_date_defaults_to_issue_date_plus_terms(ledger, customer):
 
 def test_no_allocation_to_an_unknown_invoice(ledger, account):
     error = refused(ledger, account,
-                    payment("P-1", "10.00", allocations=[{"invoice_id": "NOPE", "amount": "10.00"}]),
+                    payment("P-1", "10.00",
+                            allocations=[{"invoice_id": "NOPE", "amount": "10.00"}]),
                     NotFound, "no invoice 'NOPE'")
     assert error.field == "allocations[0].invoice_id"
 

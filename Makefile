@@ -1,0 +1,30 @@
+# huikuan: the two fresh-machine commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test lint clean
+
+$(BIN)/huikuan: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/huikuan
+
+## Set up, load the demo portfolio into ./var/huikuan.sqlite3 and show it.
+demo: install
+	$(BIN)/huikuan demo
+	$(BIN)/huikuan audit verify
+
+## Set up and run every check: ruff, mypy on core/, pytest on SQLite and PostgreSQL.
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy core
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
