@@ -5,10 +5,12 @@ BIN := $(VENV)/bin
 
 .PHONY: install demo test lint clean
 
-$(BIN)/huikuan: pyproject.toml
+$(BIN)/huikuan: pyproject.toml examples/huikuan-gentle/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The example third-party plugin, so its tests run with the suite.
+	$(BIN)/pip install --quiet -e examples/huikuan-gentle
 	touch $@
 
 install: $(BIN)/huikuan

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -20,16 +20,17 @@ from adapters.logging import configure_logging
 from adapters.storage import ConfigurationError, open_ledger
 from core.account import Account
 from core.audit import verify
-from core.errors import NotFound
+from core.errors import InvalidCommand, NotFound
 from core.ledger import Ledger
+from core.policy import PolicyHost
 
 app = typer.Typer(help="huikuan (回款): get paid for what you sold on credit.",
                   no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="Check that the stored events are intact.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
-console = Console()
-err = Console(stderr=True)
+console = Console(emoji=False, highlight=False)
+err = Console(stderr=True, emoji=False, highlight=False)
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 
@@ -141,6 +142,64 @@ def history(
         table.add_row(str(e.version), e.type, str(e.occurred_on or ""),
                       e.recorded_at.isoformat(timespec="seconds"))
     console.print(table)
+
+
+def _policy() -> PolicyHost:
+    from adapters.settings import SettingsError, open_policy
+    from core.policy import PluginError
+
+    try:
+        return open_policy()
+    except (SettingsError, PluginError) as error:
+        err.print(f"[red]plugins:[/red] {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+@app.command()
+def cycle(
+    as_of: Annotated[str, typer.Option("--as-of", help="The business date to run for.")],
+) -> None:
+    """Run the daily collection cycle for a business date over every account."""
+    from core.cycle import DailyCycle
+
+    when = _parse_date(as_of)
+    assert when is not None
+    ledger = _ledger()
+    try:
+        summary = DailyCycle(ledger, _policy()).run(when)
+    except InvalidCommand as error:
+        err.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    console.print(f"cycle {summary.as_of}: {summary.accounts} accounts, "
+                  f"{summary.accounts_changed} changed")
+    for kind, count in sorted(summary.counts.items()):
+        console.print(f"  {kind}: {count}")
+    for failure in summary.failures:
+        console.print(f"  [red]plugin {failure['plugin']} failed on {failure['customer_id']}"
+                      f" ({failure['hook']}): {failure['error']}[/red]")
+    if summary.failures:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def dispatch(
+    now: Annotated[str | None, typer.Option(help="RFC 3339 time to act as (default: now).")]
+    = None,
+) -> None:
+    """Send the queued messages that are due through the channel plugins."""
+    from core.outbox import Dispatcher
+
+    moment = datetime.now(UTC)
+    if now:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            err.print(f"[red]{now!r} is not an RFC 3339 time[/red]")
+            raise typer.Exit(EXIT_USAGE) from None
+    ledger = _ledger()
+    summary = Dispatcher(ledger, _policy()).run_once(moment)
+    console.print(", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))
+                  or "nothing to send")
 
 
 @audit_app.command("verify")

@@ -70,6 +70,9 @@ def portfolio(
             credit_grade=rng.choice("AABBBCCDE"),
             collector=COLLECTORS[n % len(COLLECTORS)],
             registered_on=start,
+            contacts=[{"name": "财务部", "role": "accounts payable",
+                       "email": f"ap{n:04d}@demo.example", "phone": f"+86 21 5550 {n:04d}"}],
+            language="en" if currency == "USD" else "zh-CN",
         )
         dated: list[tuple[date, int, Command]] = []
 

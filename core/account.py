@@ -47,6 +47,7 @@ class Invoice:
     credited: Decimal = ZERO
     written_off: Decimal = ZERO
     interest: Decimal = ZERO
+    interest_accrued_to: date | None = None
     delivered_on: date | None = None
     receipt_ref: str | None = None
     signed_by: str | None = None
@@ -148,8 +149,12 @@ class Message:
     channel: str
     queued_on: date
     subject: str
+    recipient: str | None = None
+    body: str = ""
     status: str = "pending"
     attempts: int = 0
+    next_attempt_at: datetime | None = None
+    """When the dispatcher may try next (after a failure or a hold); None: at once."""
 
 
 RECORDS: dict[str, type[Any]] = {
@@ -254,10 +259,12 @@ class Account(ChainedAggregate):
         contacts: list[dict[str, Any]]
         tax_id: str | None
         registered_on: date
+        tags: list[str]
+        language: str
 
         REQUEST_FIELDS: ClassVar[tuple[str, ...]] = (
             "customer_id", "name", "currency", "payment_terms_days", "credit_limit",
-            "credit_grade", "timezone", "collector", "contacts", "tax_id",
+            "credit_grade", "timezone", "collector", "contacts", "tax_id", "tags", "language",
         )
 
         @property
@@ -276,6 +283,8 @@ class Account(ChainedAggregate):
             account.contacts = [dict(c) for c in self.contacts]
             account.tax_id = self.tax_id
             account.registered_on = self.registered_on
+            account.tags = list(self.tags)
+            account.language = self.language
             account.requests["customer:" + self.customer_id] = {
                 f: getattr(self, f) for f in self.REQUEST_FIELDS
             }
@@ -293,6 +302,8 @@ class Account(ChainedAggregate):
         self.contacts: list[dict[str, Any]] = []
         self.tax_id: str | None = None
         self.registered_on: date | None = None
+        self.tags: list[str] = []
+        self.language = "zh-CN"
         self.invoices: dict[str, Invoice] = {}
         self.payments: dict[str, Payment] = {}
         self.credit_notes: dict[str, CreditNote] = {}
@@ -307,6 +318,7 @@ class Account(ChainedAggregate):
         self.requests: dict[str, dict[str, Any]] = {}
         # What the daily cycle decided last.
         self.stage = "none"
+        self.stage_entered_on: date | None = None
         self.supply_hold = False
         self.risk: dict[str, Any] = {"score": 0, "grade": "A", "signals": []}
         self.messages: dict[str, Message] = {}
@@ -326,6 +338,8 @@ class Account(ChainedAggregate):
         collector: str | None = None,
         contacts: list[dict[str, Any]] | None = None,
         tax_id: str | None = None,
+        tags: list[str] | None = None,
+        language: str = "zh-CN",
     ) -> Account:
         """Open the account of a new customer."""
         if credit_limit is not None:
@@ -353,6 +367,8 @@ class Account(ChainedAggregate):
             contacts=[dict(c) for c in contacts or []],
             tax_id=tax_id,
             registered_on=registered_on,
+            tags=sorted(set(tags or [])),
+            language=language,
         )
 
     def is_same_registration(self, request: dict[str, Any]) -> bool:
@@ -1364,6 +1380,7 @@ class Account(ChainedAggregate):
 
         def apply(self, account: Account) -> None:
             account.stage = self.stage
+            account.stage_entered_on = self.decided_on
 
     class SupplyHeld(Decision):
         """No new goods until the old debt is paid (前款不结，后货不送)."""
@@ -1403,6 +1420,8 @@ class Account(ChainedAggregate):
                 channel=self.channel,
                 queued_on=self.decided_on,
                 subject=self.subject,
+                recipient=self.recipient,
+                body=self.body,
             )
 
     class MessageHeld(Event):
@@ -1419,7 +1438,9 @@ class Account(ChainedAggregate):
             return self.held_at.date()
 
         def apply(self, account: Account) -> None:
-            account.messages[self.message_id].status = "held"
+            message = account.messages[self.message_id]
+            message.status = "held"
+            message.next_attempt_at = self.until
 
     class MessageSent(Event):
         TOPIC = "huikuan:Account.MessageSent"
@@ -1436,6 +1457,7 @@ class Account(ChainedAggregate):
             message = account.messages[self.message_id]
             message.status = "sent"
             message.attempts = self.attempt
+            message.next_attempt_at = None
 
     class MessageFailed(Event):
         """A delivery attempt failed; ``retry_at`` is None when no retry is left."""
@@ -1455,6 +1477,7 @@ class Account(ChainedAggregate):
             message = account.messages[self.message_id]
             message.status = "pending" if self.retry_at is not None else "failed"
             message.attempts = self.attempt
+            message.next_attempt_at = self.retry_at
 
     class InterestCharged(Decision):
         """Late interest (罚息) accrued on an invoice for a span of days."""
@@ -1467,7 +1490,9 @@ class Account(ChainedAggregate):
         annual_rate: Decimal
 
         def apply(self, account: Account) -> None:
-            account.invoices[self.invoice_id].interest += self.amount
+            invoice = account.invoices[self.invoice_id]
+            invoice.interest += self.amount
+            invoice.interest_accrued_to = self.to_on
 
     class ClassChanged(Decision):
         """A receivable moved between classes (未收款/催收款/准呆款/呆款/死款)."""

@@ -166,6 +166,13 @@ class RegisterCustomer(Command):
     contacts: list[ContactPerson] = Field(default_factory=list, max_length=50)
     tax_id: Ref | None = None
     registered_on: BusinessDate | None = None
+    tags: Annotated[
+        list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,40}$")]],
+        AfterValidator(lambda tags: sorted(set(tags))),
+    ] = Field(default_factory=list, max_length=20)
+    """Labels the collection policy can select on (``vip``, ``key-account``…)."""
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    """The language of the letters, e-mails and texts the customer receives."""
 
 
 class IssueInvoice(Command):

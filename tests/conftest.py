@@ -137,3 +137,43 @@ def quiet_logs():
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     yield
     structlog.reset_defaults()
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def settings_env(tmp_path: Path) -> dict[str, str]:
+    """The environment the plugins see: letters go to a temporary folder."""
+    return {"HUIKUAN_LETTER_DIR": str(tmp_path / "letters")}
+
+
+@pytest.fixture
+def policy(settings_env: dict[str, str]):
+    """The policy as shipped: the repository's plugins.toml with the built-in plugins."""
+    from adapters.settings import load_settings
+    from core.policy import PolicyHost
+
+    return PolicyHost(load_settings(REPO / "plugins.toml", env=settings_env),
+                      load_entry_points=False)
+
+
+@pytest.fixture
+def mailbox():
+    from tests.receivers import Mailbox
+
+    box = Mailbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+@pytest.fixture
+def webhook():
+    from tests.receivers import Webhook
+
+    hook = Webhook()
+    hook.thread.start()
+    yield hook
+    hook.server.shutdown()
+    hook.server.server_close()

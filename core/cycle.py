@@ -1,0 +1,359 @@
+"""The daily cycle: for a business date, ask the plugins what should happen and record it.
+
+For each account, in order: commitments (promises kept or broken, instalments
+missed), late interest, classes, risk, and the escalation ladder (stage, supply
+hold, messages queued). Each decision is recorded as an event naming the plugin,
+its version and what it was based on, in one atomic save per account; the same
+date again finds nothing new to record. A date before the last run is refused.
+
+A plugin that raises is reported with the account and the cycle goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from core.account import CLASSES, GRADES, STAGES, Account
+from core.aggregate import ChainedAggregate
+from core.errors import InvalidCommand
+from core.ledger import Ledger
+from core.plugin import (
+    AccountView,
+    CommitmentOutcome,
+    EscalationDecision,
+    InterestCharge,
+    MessageDraft,
+    MessageRequest,
+    RenderedMessage,
+    RiskAssessment,
+    Signal,
+)
+from core.policy import PluginFailure, PluginRef, PolicyHost, view_of
+
+log = structlog.get_logger("huikuan.cycle")
+
+CYCLE_LOG_ID: UUID = uuid5(NAMESPACE_URL, "huikuan:cycle-log")
+
+
+class CycleLog(ChainedAggregate):
+    """The record of the daily cycles run: which business dates, and what they did."""
+
+    TOPIC = "huikuan:CycleLog"
+
+    class Event(ChainedAggregate.Event):
+        TOPIC = "huikuan:CycleLog.Event"
+
+    class Created(ChainedAggregate.Created):
+        TOPIC = "huikuan:CycleLog.Created"
+
+        def apply(self, log: CycleLog) -> None:
+            log.last_as_of = None
+
+    class CycleCompleted(Event):
+        TOPIC = "huikuan:CycleLog.CycleCompleted"
+        as_of: date
+        accounts: int
+        counts: dict[str, int]
+        failures: int
+
+        @property
+        def occurred_on(self) -> date:
+            return self.as_of
+
+        def apply(self, log: CycleLog) -> None:
+            log.last_as_of = self.as_of
+
+    def __init__(self) -> None:
+        self.last_as_of: date | None = None
+
+    @classmethod
+    def start(cls) -> CycleLog:
+        return cls._create(cls.Created, id=CYCLE_LOG_ID)
+
+
+@dataclass
+class CycleSummary:
+    as_of: date
+    accounts: int = 0
+    accounts_changed: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+
+def _message_id(customer_id: str, as_of: date, stage: str, kind: str, channel: str) -> str:
+    key = f"{customer_id}|{as_of.isoformat()}|{stage}|{kind}|{channel}"
+    return "m-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _jsonable(value: Any) -> Any:
+    # Plugins may give tuples, sets or dataclasses in ``based_on``; store plain JSON shapes.
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    return value
+
+
+class DailyCycle:
+    """Runs the collection policy over every account for one business date."""
+
+    def __init__(self, ledger: Ledger, host: PolicyHost) -> None:
+        self.ledger = ledger
+        self.host = host
+
+    # ---- the run
+
+    def last_as_of(self) -> date | None:
+        try:
+            cycle_log: CycleLog = self.ledger.repository.get(CYCLE_LOG_ID)
+        except AggregateNotFoundError:
+            return None
+        return cycle_log.last_as_of
+
+    def run(self, as_of: date) -> CycleSummary:
+        last = self.last_as_of()
+        if last is not None and as_of < last:
+            msg = f"the cycle has run for {last}; a cycle for an earlier date ({as_of}) is refused"
+            raise InvalidCommand(msg, field="as_of")
+        summary = CycleSummary(as_of=as_of)
+        for aggregate_id in self.ledger.account_ids():
+            account: Account = self.ledger.repository.get(aggregate_id)
+            summary.accounts += 1
+            counts: Counter[str] = Counter()
+
+            def decide(account: Account, counts: Counter[str] = counts) -> bool:
+                counts.clear()  # a retry after a concurrent write decides afresh
+                self.decide(account, as_of, counts)
+                return bool(counts)
+
+            try:
+                outcome = self.ledger.change(account.customer_id, "cycle", decide)
+            except PluginFailure as failure:
+                summary.failures.append({
+                    "customer_id": account.customer_id, "plugin": failure.plugin.name,
+                    "hook": failure.hook, "error": repr(failure.error),
+                })
+                log.warning("cycle.plugin_failed", customer_id=account.customer_id,
+                            plugin=failure.plugin.name, hook=failure.hook)
+                continue
+            if outcome.recorded:
+                summary.accounts_changed += 1
+                summary.counts.update(counts)
+        if last is None or as_of > last:
+            self._record_completed(summary)
+        log.info("cycle.completed", as_of=as_of.isoformat(), accounts=summary.accounts,
+                 changed=summary.accounts_changed, failures=len(summary.failures))
+        return summary
+
+    def _record_completed(self, summary: CycleSummary) -> None:
+        for _ in range(50):
+            try:
+                cycle_log: CycleLog = self.ledger.repository.get(CYCLE_LOG_ID)
+            except AggregateNotFoundError:
+                cycle_log = CycleLog.start()
+            if cycle_log.last_as_of is not None and cycle_log.last_as_of >= summary.as_of:
+                return
+            cycle_log.trigger_event(
+                CycleLog.CycleCompleted, as_of=summary.as_of, accounts=summary.accounts,
+                counts=dict(summary.counts), failures=len(summary.failures),
+            )
+            try:
+                self.ledger.save(cycle_log)
+                return
+            except IntegrityError:
+                continue
+
+    # ---- one account
+
+    def decide(self, account: Account, as_of: date, counts: Counter[str]) -> None:
+        """Ask the plugins about one account and record their decisions on it."""
+        self._commitments(account, as_of, counts)
+        self._interest(account, as_of, counts)
+        self._classes(account, as_of, counts)
+        self._risk(account, as_of, counts)
+        self._escalation(account, as_of, counts)
+
+    def _record(self, account: Account, event_class: type[Account.Decision], ref: PluginRef,
+                as_of: date, based_on: Any, **fields: Any) -> None:
+        account.record_decision(
+            event_class, decided_on=as_of, plugin=ref.name, plugin_version=ref.version,
+            based_on=_jsonable(dict(based_on)), **fields,
+        )
+
+    def _commitments(self, account: Account, as_of: date, counts: Counter[str]) -> None:
+        found = self.host.first("huikuan_review_commitments", account=view_of(account),
+                                as_of=as_of)
+        if not found:
+            return
+        outcomes: list[CommitmentOutcome] = found[0]
+        for outcome in outcomes:
+            if outcome.kind in ("promise_kept", "promise_broken"):
+                promise = account.promises.get(outcome.ref)
+                if promise is None or promise.status != "pending":
+                    continue  # decided before, or not a promise of this account
+                event_class = (Account.PromiseKept if outcome.kind == "promise_kept"
+                               else Account.PromiseBroken)
+                self._record(account, event_class, found[1], as_of, outcome.based_on,
+                             promise_id=outcome.ref)
+            elif outcome.kind == "installment_missed":
+                plan = account.plans.get(outcome.ref)
+                if plan is None or outcome.installment is None or (
+                    outcome.installment in plan.missed
+                ):
+                    continue
+                self._record(account, Account.InstallmentMissed, found[1], as_of,
+                             outcome.based_on, plan_id=outcome.ref,
+                             installment=outcome.installment)
+            else:
+                continue
+            counts[outcome.kind] += 1
+
+    def _interest(self, account: Account, as_of: date, counts: Counter[str]) -> None:
+        view = view_of(account)
+        for invoice in view.open_invoices():
+            if invoice.due_on >= as_of:
+                continue
+            found = self.host.first("huikuan_late_interest", invoice=invoice, account=view,
+                                    as_of=as_of)
+            if not found:
+                continue
+            charge: InterestCharge = found[0]
+            already_to = invoice.interest_accrued_to or charge.from_on
+            if charge.amount <= 0 or charge.to_on <= already_to:
+                continue
+            self._record(account, Account.InterestCharged, found[1], as_of, charge.based_on,
+                         invoice_id=invoice.invoice_id, amount=charge.amount,
+                         from_on=charge.from_on, to_on=charge.to_on,
+                         annual_rate=charge.annual_rate)
+            counts["interest_charged"] += 1
+
+    def _classes(self, account: Account, as_of: date, counts: Counter[str]) -> None:
+        view = view_of(account)
+        for invoice in view.open_invoices():
+            found = self.host.first("huikuan_classify", invoice=invoice, account=view,
+                                    as_of=as_of)
+            if not found or found[0] == invoice.receivable_class:
+                continue
+            if found[0] not in CLASSES:
+                raise PluginFailure(found[1], "huikuan_classify",
+                                    ValueError(f"unknown class {found[0]!r}"))
+            self._record(account, Account.ClassChanged, found[1], as_of,
+                         {"days_overdue": invoice.days_overdue(as_of)},
+                         invoice_id=invoice.invoice_id, previous=invoice.receivable_class,
+                         new=found[0])
+            counts["class_changed"] += 1
+
+    def _risk(self, account: Account, as_of: date, counts: Counter[str]) -> None:
+        view = view_of(account)
+        signals: list[Signal] = []
+        sources: dict[str, str] = {}
+        for found_signals, ref in self.host.collect("huikuan_risk_signals", account=view,
+                                                    as_of=as_of):
+            for signal in found_signals:
+                signals.append(signal)
+                sources.setdefault(signal.code, ref.name)
+        found = self.host.first("huikuan_risk_score", account=view, signals=signals,
+                                as_of=as_of)
+        if not found:
+            return
+        assessment: RiskAssessment = found[0]
+        if assessment.grade not in GRADES:
+            raise PluginFailure(found[1], "huikuan_risk_score",
+                                ValueError(f"unknown grade {assessment.grade!r}"))
+        new = {"score": assessment.score, "grade": assessment.grade,
+               "signals": sorted(set(assessment.signals))}
+        if new == {**account.risk, "signals": sorted(account.risk["signals"])}:
+            return
+        based_on = {**assessment.based_on,
+                    "signals": [{"code": s.code, "found_by": sources.get(s.code),
+                                 **dict(s.detail)} for s in signals]}
+        self._record(account, Account.RiskChanged, found[1], as_of, based_on,
+                     score=assessment.score, grade=assessment.grade, signals=new["signals"])
+        counts["risk_changed"] += 1
+
+    def _escalation(self, account: Account, as_of: date, counts: Counter[str]) -> None:
+        view = view_of(account)
+        found = self.host.first("huikuan_escalation", account=view, as_of=as_of)
+        if not found:
+            return
+        decision: EscalationDecision = found[0]
+        ref = found[1]
+        if decision.stage not in STAGES:
+            raise PluginFailure(ref, "huikuan_escalation",
+                                ValueError(f"unknown stage {decision.stage!r}"))
+        rising = STAGES.index(decision.stage) > STAGES.index(account.stage)
+        if decision.stage != account.stage:
+            self._record(account, Account.StageEntered, ref, as_of, decision.based_on,
+                         stage=decision.stage, skipped=list(decision.skipped))
+            counts["stage_entered"] += 1
+            counts[f"stage:{decision.stage}"] += 1
+        if decision.supply_hold is not None and decision.supply_hold != account.supply_hold:
+            event_class = Account.SupplyHeld if decision.supply_hold else Account.SupplyReleased
+            reason = f"stage {decision.stage}"
+            self._record(account, event_class, ref, as_of, decision.based_on, reason=reason)
+            counts["supply_held" if decision.supply_hold else "supply_released"] += 1
+        if rising:
+            for request in decision.messages:
+                self._queue(account, view, as_of, decision, ref, request, counts)
+
+    def _queue(self, account: Account, view: AccountView, as_of: date,
+               decision: EscalationDecision, ref: PluginRef, request: MessageRequest,
+               counts: Counter[str]) -> None:
+        message_id = _message_id(account.customer_id, as_of, decision.stage, request.kind,
+                                 request.channel)
+        if message_id in account.messages:
+            return
+        chosen = set(request.invoice_ids)
+        invoices = tuple(i for i in view.demandable() if i.invoice_id in chosen)
+        amount = sum((i.undisputed_open for i in invoices), Decimal(0))
+        deadline = (as_of + timedelta(days=request.deadline_days)
+                    if request.deadline_days is not None else None)
+        draft = MessageDraft(
+            message_id=message_id, kind=request.kind, channel=request.channel,
+            language=view.language, amount=amount, currency=view.currency,
+            invoices=invoices, deadline=deadline, as_of=as_of,
+        )
+        rendered = self.host.first("huikuan_render_message", draft=draft, account=view)
+        if rendered is None:
+            text = RenderedMessage(subject=f"{request.kind} {amount} {view.currency}", body="")
+            renderer = None
+        else:
+            text, renderer = rendered[0], rendered[1]
+        based_on = {
+            **decision.based_on,
+            "rendered_by": f"{renderer.name} {renderer.version}" if renderer else None,
+        }
+        self._record(
+            account, Account.MessageQueued, ref, as_of, based_on,
+            message_id=message_id, kind=request.kind, channel=request.channel,
+            recipient=_recipient(view, request.channel), language=view.language,
+            subject=text.subject, body=text.body, amount=amount,
+            invoice_ids=[i.invoice_id for i in invoices], deadline=deadline,
+        )
+        counts[f"message:{request.kind}"] += 1
+
+
+def _recipient(view: AccountView, channel: str) -> str | None:
+    """Where a message on ``channel`` goes: the first contact with an address for it."""
+    key = {"email": "email", "sms": "phone"}.get(channel)
+    if key is not None:
+        for contact in view.contacts:
+            if contact.get(key):
+                return str(contact[key])
+        return None
+    if channel == "worklist":
+        return view.collector
+    return view.name

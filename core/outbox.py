@@ -1,0 +1,136 @@
+"""The outbox: queued messages are events; the dispatcher sends them through channels.
+
+A message is sent, then its ``MessageSent`` is recorded, one message at a time. So
+a crash loses no message (the queue is in the event store), and at most the one in
+flight when the process died goes out again, with the same message id so the
+receiving side can tell. Failures are retried with exponential backoff; a message
+that may not go now (outside contact hours, too many attempts) is held until it may.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import structlog
+
+from core.account import Account
+from core.ledger import Ledger
+from core.plugin import ContactVerdict, DeliveryError, DeliveryReceipt, OutgoingMessage
+from core.policy import PluginFailure, PolicyHost, view_of
+
+log = structlog.get_logger("huikuan.outbox")
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(minutes=5)
+
+
+@dataclass
+class DispatchSummary:
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+class Dispatcher:
+    """Sends what the cycle queued, through the channel plugins."""
+
+    def __init__(self, ledger: Ledger, host: PolicyHost, *, max_attempts: int = MAX_ATTEMPTS,
+                 first_retry: timedelta = FIRST_RETRY) -> None:
+        self.ledger = ledger
+        self.host = host
+        self.max_attempts = max_attempts
+        self.first_retry = first_retry
+
+    def accounts_with_messages(self) -> list[UUID]:
+        """Accounts that have ever had a message queued, in the order first queued."""
+        seen: dict[UUID, None] = {}
+        last = 0
+        while True:
+            page = self.ledger.recorder.select_notifications(
+                start=last, limit=1000, topics=[Account.MessageQueued.TOPIC],
+                inclusive_of_start=False,
+            )
+            if not page:
+                return list(seen)
+            for row in page:
+                seen.setdefault(UUID(str(row.originator_id)), None)
+            last = page[-1].id
+
+    def due(self, now: datetime) -> list[tuple[str, str]]:
+        """(customer id, message id) of every message that may be tried at ``now``."""
+        due = []
+        for aggregate_id in self.accounts_with_messages():
+            account: Account = self.ledger.repository.get(aggregate_id)
+            for message in account.messages.values():
+                if message.status in ("pending", "held") and (
+                    message.next_attempt_at is None or message.next_attempt_at <= now
+                ):
+                    due.append((account.customer_id, message.message_id))
+        return due
+
+    def run_once(self, now: datetime) -> DispatchSummary:
+        """Try every message that is due at ``now``, one at a time."""
+        summary = DispatchSummary()
+        for customer_id, message_id in self.due(now):
+            summary.counts[self.dispatch(customer_id, message_id, now)] += 1
+        return summary
+
+    def dispatch(self, customer_id: str, message_id: str, now: datetime) -> str:
+        """Try to send one message; record what happened. Returns the outcome."""
+        account = self.ledger.account(customer_id)
+        message = account.messages[message_id]
+        if message.status not in ("pending", "held"):
+            return "skipped"
+        outgoing = OutgoingMessage(
+            message_id=message.message_id, customer_id=customer_id, kind=message.kind,
+            channel=message.channel, recipient=message.recipient, subject=message.subject,
+            body=message.body, attempt=message.attempts + 1,
+        )
+        view = view_of(account)
+        holds: list[ContactVerdict] = [
+            verdict for verdict, _ in self.host.collect(
+                "huikuan_contact_allowed", message=outgoing, account=view, now=now)
+            if not verdict.allowed
+        ]
+        if holds:
+            until = max((v.hold_until for v in holds if v.hold_until),
+                        default=now + self.first_retry)
+            reason = "; ".join(v.reason for v in holds if v.reason)
+            self._record(customer_id, message_id, Account.MessageHeld,
+                         held_at=now, until=until, reason=reason)
+            return "held"
+        try:
+            if outgoing.recipient is None and outgoing.channel != "worklist":
+                raise DeliveryError(f"no {outgoing.channel} address for this customer",
+                                    temporary=False)
+            found = self.host.first("huikuan_send_message", message=outgoing)
+            if found is None:
+                raise DeliveryError(f"no plugin delivers {outgoing.channel!r}", temporary=False)
+            receipt: DeliveryReceipt = found[0]
+        except (DeliveryError, PluginFailure) as error:
+            cause = error.error if isinstance(error, PluginFailure) else error
+            temporary = getattr(cause, "temporary", True)
+            retry_at = (now + self.first_retry * 2 ** (outgoing.attempt - 1)
+                        if temporary and outgoing.attempt < self.max_attempts else None)
+            self._record(customer_id, message_id, Account.MessageFailed, failed_at=now,
+                         attempt=outgoing.attempt, error=str(cause)[:500], retry_at=retry_at)
+            log.warning("message.failed", customer_id=customer_id, message_id=message_id,
+                        channel=outgoing.channel, attempt=outgoing.attempt,
+                        retry=retry_at is not None)
+            return "failed" if retry_at is None else "retry"
+        self._record(customer_id, message_id, Account.MessageSent, sent_at=now,
+                     attempt=outgoing.attempt, receipt=receipt.reference)
+        log.info("message.sent", customer_id=customer_id, message_id=message_id,
+                 channel=outgoing.channel, attempt=outgoing.attempt)
+        return "sent"
+
+    def _record(self, customer_id: str, message_id: str, event_class: type[Account.Event],
+                **fields: object) -> None:
+        def change(account: Account) -> bool:
+            if account.messages[message_id].status not in ("pending", "held"):
+                return False  # another dispatcher got there first
+            account.record_delivery_outcome(event_class, message_id=message_id, **fields)
+            return True
+
+        self.ledger.change(customer_id, "dispatch", change)

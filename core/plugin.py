@@ -1,0 +1,342 @@
+"""The public module for plugin authors: import everything you need from here.
+
+    from core.plugin import hookimpl, AccountView, EscalationDecision, MessageRequest
+
+It holds the ``hookimpl`` marker and the value types hooks receive and return. All of
+them are frozen: a plugin decides by *returning* a value, never by changing what it
+was given; huikuan records the decision as an event naming the plugin and its version.
+The hooks themselves are documented in :mod:`core.hookspecs`.
+
+What is here is stable: fields are only ever added, with defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pluggy
+
+PROJECT = "huikuan"
+hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Mark a function or method as a hook implementation: ``@hookimpl``."""
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    """plugins.toml as read at start, and the environment the plugins may use.
+
+    ``section(name)`` is a plugin's own table (``[escalation]`` → ``section("escalation")``);
+    prefix your keys with your plugin's name if you share a table.
+    """
+
+    sections: Mapping[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.sections.get(name, {})
+        return value if isinstance(value, Mapping) else {}
+
+
+# --------------------------------------------------------------------------- what plugins see
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    """An invoice as it stands: ``open_amount`` less ``disputed_amount`` is what may be demanded."""
+
+    invoice_id: str
+    amount: Decimal
+    open_amount: Decimal
+    disputed_amount: Decimal
+    issued_on: date
+    due_on: date
+    receivable_class: str
+    interest: Decimal
+    interest_accrued_to: date | None
+    written_off: Decimal
+    delivered_on: date | None
+    acknowledged_on: date | None
+
+    @property
+    def undisputed_open(self) -> Decimal:
+        return self.open_amount - self.disputed_amount
+
+    def days_overdue(self, as_of: date) -> int:
+        return max(0, (as_of - self.due_on).days)
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    payment_id: str
+    amount: Decimal
+    received_on: date
+    allocations: Mapping[str, Decimal]
+    unapplied: Decimal
+    bounced_on: date | None
+
+
+@dataclass(frozen=True)
+class PromiseView:
+    promise_id: str
+    amount: Decimal
+    due_on: date
+    made_on: date
+    written: bool
+    status: str
+    """``pending``, ``kept`` or ``broken``."""
+
+
+@dataclass(frozen=True)
+class InstallmentView:
+    number: int
+    """1 for the first instalment."""
+    due_on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PlanView:
+    plan_id: str
+    agreed_on: date
+    installments: tuple[InstallmentView, ...]
+    status: str
+    """``active`` or ``broken``."""
+    missed: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ContactView:
+    occurred_at: datetime
+    occurred_on: date
+    channel: str
+    direction: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class ReportedSignal:
+    signal: str
+    observed_on: date
+    note: str | None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    message_id: str
+    kind: str
+    channel: str
+    status: str
+    queued_on: date
+    attempts: int
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """A customer's account as plugins see it: read-only, taken just before the decision."""
+
+    customer_id: str
+    name: str
+    currency: str
+    payment_terms_days: int
+    credit_limit: Decimal | None
+    credit_grade: str | None
+    timezone: str
+    collector: str | None
+    tags: tuple[str, ...]
+    language: str
+    contacts: tuple[Mapping[str, Any], ...]
+    stage: str
+    stage_entered_on: date | None
+    supply_hold: bool
+    risk_score: int
+    risk_grade: str
+    risk_signals: tuple[str, ...]
+    invoices: tuple[InvoiceView, ...]
+    payments: tuple[PaymentView, ...]
+    promises: tuple[PromiseView, ...]
+    plans: tuple[PlanView, ...]
+    contact_log: tuple[ContactView, ...]
+    reported_signals: tuple[ReportedSignal, ...]
+    acknowledgments: tuple[Mapping[str, Any], ...]
+    messages: tuple[MessageView, ...]
+
+    @property
+    def outstanding(self) -> Decimal:
+        return sum((i.open_amount for i in self.invoices), Decimal(0))
+
+    def open_invoices(self) -> list[InvoiceView]:
+        """Invoices with money open, oldest due first."""
+        return sorted(
+            (i for i in self.invoices if i.open_amount > 0),
+            key=lambda i: (i.due_on, i.issued_on, i.invoice_id),
+        )
+
+    def demandable(self) -> list[InvoiceView]:
+        """Invoices with undisputed money open, oldest due first: what may be chased."""
+        return [i for i in self.open_invoices() if i.undisputed_open > 0]
+
+    def undisputed_overdue(self, as_of: date) -> Decimal:
+        return sum(
+            (i.undisputed_open for i in self.demandable() if i.due_on < as_of), Decimal(0)
+        )
+
+
+# --------------------------------------------------------------------------- what plugins return
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    """Something to send or a task for a person, asked for by an escalation step.
+
+    ``kind``: ``reminder``, ``notice``, ``warning``, ``lawyer_letter`` (to the customer)
+    or ``call_task``, ``visit_task``, ``manager_review``, ``handoff_review`` (for people).
+    ``channel``: ``email``, ``sms``, ``letter`` or ``worklist`` (tasks).
+    """
+
+    kind: str
+    channel: str
+    invoice_ids: tuple[str, ...] = ()
+    """The invoices the message is about; it demands their undisputed open amount."""
+    deadline_days: int | None = None
+    """Days the customer is given to pay, stated in the message (None: no deadline)."""
+
+
+@dataclass(frozen=True)
+class EscalationDecision:
+    """Where an account should stand on the escalation ladder, and what to do.
+
+    If ``stage`` equals the account's current stage nothing is recorded. ``skipped``
+    names the steps passed over after a gap (recorded, not acted on). ``messages`` are
+    queued only when the stage rises. ``supply_hold`` True holds supply, False releases
+    it, None leaves it as it is.
+    """
+
+    stage: str
+    skipped: tuple[str, ...] = ()
+    messages: tuple[MessageRequest, ...] = ()
+    supply_hold: bool | None = None
+    based_on: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommitmentOutcome:
+    """A promise found kept or broken, or an instalment found missed."""
+
+    kind: str
+    """``promise_kept``, ``promise_broken`` or ``installment_missed``."""
+    ref: str
+    """The promise id or plan id."""
+    installment: int | None = None
+    based_on: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A danger sign found in an account's history (``broken_promise``, ``paying_later``…)."""
+
+    code: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    score: int
+    """0 (no concern) to 100."""
+    grade: str
+    """``A`` (best) to ``E``."""
+    signals: tuple[str, ...] = ()
+    based_on: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InterestCharge:
+    """Late interest on one invoice for the days ``from_on`` (exclusive) to ``to_on``."""
+
+    amount: Decimal
+    from_on: date
+    to_on: date
+    annual_rate: Decimal
+    based_on: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MessageDraft:
+    """What the renderer is asked to write: every figure is already decided."""
+
+    message_id: str
+    kind: str
+    channel: str
+    language: str
+    amount: Decimal
+    currency: str
+    invoices: tuple[InvoiceView, ...]
+    deadline: date | None
+    as_of: date
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A queued message handed to a channel. ``message_id`` is stable across retries."""
+
+    message_id: str
+    customer_id: str
+    kind: str
+    channel: str
+    recipient: str | None
+    subject: str
+    body: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A channel accepted the message; ``reference`` is its id for it, if any."""
+
+    reference: str | None = None
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver. ``temporary`` errors are retried with backoff."""
+
+    def __init__(self, message: str, *, temporary: bool = True) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
+@dataclass(frozen=True)
+class ContactVerdict:
+    """May this message go now? ``allowed`` False holds it until ``hold_until``."""
+
+    allowed: bool
+    hold_until: datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WorkPriority:
+    """An account's place in its collector's queue (轻重缓急): higher is more urgent."""
+
+    score: int
+    reasons: tuple[str, ...] = ()
+    suggested_action: str = ""
+
+
+__all__ = [
+    "AccountView", "CommitmentOutcome", "ContactVerdict", "ContactView", "DeliveryError",
+    "DeliveryReceipt", "EscalationDecision", "InstallmentView", "InterestCharge",
+    "InvoiceView", "MessageDraft", "MessageRequest", "MessageView", "OutgoingMessage",
+    "PaymentView", "PlanView", "PromiseView", "RenderedMessage", "ReportedSignal",
+    "RiskAssessment", "Settings", "Signal", "WorkPriority", "hookimpl",
+]

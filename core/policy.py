@@ -1,0 +1,233 @@
+"""The policy host: loads the plugins named in plugins.toml and asks them to decide.
+
+Built-in plugins (``plugins/``) and third-party plugins (the ``huikuan`` entry-point
+group) are registered the same way, by name; ``[huikuan] plugins = [...]`` in
+plugins.toml says which run. Hooks are called one implementation at a time so the
+host knows which plugin decided (its name and version go into the recorded event)
+and can isolate a plugin that raises (see :mod:`core.hookspecs`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from core import hookspecs
+from core.plugin import PROJECT, AccountView, Settings
+
+# The built-in plugins, by the name plugins.toml uses for them.
+DEFAULT_PLUGINS: dict[str, str] = {
+    "commitments": "plugins.commitments",
+    "interest": "plugins.interest",
+    "classes": "plugins.classes",
+    "risk": "plugins.risk",
+    "escalation": "plugins.escalation",
+    "templates": "plugins.templates",
+    "compliance": "plugins.compliance",
+    "limitation": "plugins.limitation",
+    "priority": "plugins.priority",
+    "email": "plugins.email",
+    "sms": "plugins.sms",
+    "letters": "plugins.letters",
+    "worklist": "plugins.worklist",
+}
+ENTRY_POINT_GROUP = PROJECT
+
+
+def _huikuan_version() -> str:
+    try:
+        return metadata.version("huikuan")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "0+source"
+
+
+@dataclass(frozen=True)
+class PluginRef:
+    """Which plugin decided: recorded in every decision event."""
+
+    name: str
+    version: str
+
+
+class PluginError(Exception):
+    """The plugins cannot be loaded as configured (unknown name, bad hook…)."""
+
+
+class PluginFailure(Exception):
+    """A plugin raised while deciding; the cycle skips the account and reports this."""
+
+    def __init__(self, plugin: PluginRef, hook: str, error: BaseException) -> None:
+        super().__init__(f"plugin {plugin.name!r} failed in {hook}: {error!r}")
+        self.plugin = plugin
+        self.hook = hook
+        self.error = error
+
+
+class PolicyHost:
+    """The registered plugins and a typed way to ask them."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        extra_plugins: Iterable[tuple[str, object]] = (),
+        load_entry_points: bool = True,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.manager = pluggy.PluginManager(PROJECT)
+        self.manager.add_hookspecs(hookspecs)
+        self.versions: dict[str, str] = {}
+        enabled = list(self.settings.section("huikuan").get("plugins", DEFAULT_PLUGINS))
+        available = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)} if (
+            load_entry_points
+        ) else {}
+        for name in enabled:
+            if name in DEFAULT_PLUGINS:
+                self._register(name, importlib.import_module(DEFAULT_PLUGINS[name]),
+                               _huikuan_version())
+            elif name in available:
+                entry_point = available[name]
+                version = entry_point.dist.version if entry_point.dist else "unknown"
+                self._register(name, entry_point.load(), version)
+            else:
+                msg = (
+                    f"plugins.toml enables {name!r}, which is neither built in nor installed "
+                    f"(pip install it; it registers under the {ENTRY_POINT_GROUP!r} entry points)"
+                )
+                raise PluginError(msg)
+        for name, plugin in extra_plugins:
+            self._register(name, plugin, str(getattr(plugin, "__version__", "test")))
+        try:
+            self.manager.check_pending()
+        except pluggy.PluginValidationError as error:
+            raise PluginError(str(error)) from None
+
+    def _register(self, name: str, plugin: object, version: str) -> None:
+        try:
+            self.manager.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as error:
+            raise PluginError(f"plugin {name!r}: {error}") from None
+        self.versions[name] = str(getattr(plugin, "__version__", version))
+
+    @property
+    def plugin_names(self) -> list[str]:
+        return [name for name, _ in self.manager.list_name_plugin()]
+
+    def _impls(self, hook: str) -> list[Any]:
+        # pluggy calls the last-registered implementation first; so do we.
+        return list(reversed(getattr(self.manager.hook, hook).get_hookimpls()))
+
+    def _call(self, impl: Any, hook: str, kwargs: dict[str, Any]) -> Any:
+        ref = PluginRef(impl.plugin_name, self.versions.get(impl.plugin_name, "unknown"))
+        try:
+            return impl.function(**{name: kwargs[name] for name in impl.argnames}), ref
+        except Exception as error:
+            raise PluginFailure(ref, hook, error) from error
+
+    def first(self, hook: str, **kwargs: Any) -> tuple[Any, PluginRef] | None:
+        """The first non-None result of ``hook`` and the plugin that gave it."""
+        for impl in self._impls(hook):
+            result, ref = self._call(impl, hook, {**kwargs, "settings": self.settings})
+            if result is not None:
+                return result, ref
+        return None
+
+    def collect(self, hook: str, **kwargs: Any) -> list[tuple[Any, PluginRef]]:
+        """Every non-None result of ``hook``, each with the plugin that gave it."""
+        results = []
+        for impl in self._impls(hook):
+            result, ref = self._call(impl, hook, {**kwargs, "settings": self.settings})
+            if result is not None:
+                results.append((result, ref))
+        return results
+
+    def decide(self, hook: str, **kwargs: Any) -> Any:
+        """The first result of ``hook``, or None: for callers that need no provenance."""
+        found = self.first(hook, **kwargs)
+        return found[0] if found else None
+
+
+def view_of(account: Any) -> AccountView:
+    """The read-only view of an account that plugins are given."""
+    from core.plugin import (
+        ContactView,
+        InstallmentView,
+        InvoiceView,
+        MessageView,
+        PaymentView,
+        PlanView,
+        PromiseView,
+        ReportedSignal,
+    )
+
+    return AccountView(
+        customer_id=account.customer_id,
+        name=account.name,
+        currency=account.currency,
+        payment_terms_days=account.payment_terms_days,
+        credit_limit=account.credit_limit,
+        credit_grade=account.credit_grade,
+        timezone=account.timezone,
+        collector=account.collector,
+        tags=tuple(account.tags),
+        language=account.language,
+        contacts=tuple(dict(c) for c in account.contacts),
+        stage=account.stage,
+        stage_entered_on=account.stage_entered_on,
+        supply_hold=account.supply_hold,
+        risk_score=int(account.risk["score"]),
+        risk_grade=str(account.risk["grade"]),
+        risk_signals=tuple(account.risk["signals"]),
+        invoices=tuple(
+            InvoiceView(
+                invoice_id=i.invoice_id, amount=i.amount, open_amount=i.open_amount,
+                disputed_amount=account.disputed_amount(i), issued_on=i.issued_on,
+                due_on=i.due_on, receivable_class=i.class_, interest=i.interest,
+                interest_accrued_to=i.interest_accrued_to, written_off=i.written_off,
+                delivered_on=i.delivered_on, acknowledged_on=i.acknowledged_on,
+            )
+            for i in account.invoices.values()
+        ),
+        payments=tuple(
+            PaymentView(payment_id=p.payment_id, amount=p.amount, received_on=p.received_on,
+                        allocations=dict(p.allocations), unapplied=p.unapplied,
+                        bounced_on=p.bounced_on)
+            for p in account.payments.values()
+        ),
+        promises=tuple(
+            PromiseView(promise_id=p.promise_id, amount=p.amount, due_on=p.due_on,
+                        made_on=p.made_on, written=p.written, status=p.status)
+            for p in account.promises.values()
+        ),
+        plans=tuple(
+            PlanView(
+                plan_id=p.plan_id, agreed_on=p.agreed_on, status=p.status,
+                missed=tuple(p.missed),
+                installments=tuple(
+                    InstallmentView(number=n, due_on=i["due_on"], amount=i["amount"])
+                    for n, i in enumerate(p.installments, start=1)
+                ),
+            )
+            for p in account.plans.values()
+        ),
+        contact_log=tuple(
+            ContactView(occurred_at=c.occurred_at, occurred_on=c.occurred_on,
+                        channel=c.channel, direction=c.direction, outcome=c.outcome)
+            for c in account.contact_log
+        ),
+        reported_signals=tuple(
+            ReportedSignal(signal=s["signal"], observed_on=s["observed_on"], note=s["note"])
+            for s in account.risk_signals
+        ),
+        acknowledgments=tuple(dict(a) for a in account.acknowledgments),
+        messages=tuple(
+            MessageView(message_id=m.message_id, kind=m.kind, channel=m.channel,
+                        status=m.status, queued_on=m.queued_on, attempts=m.attempts)
+            for m in account.messages.values()
+        ),
+    )

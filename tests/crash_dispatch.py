@@ -1,0 +1,47 @@
+"""Run the dispatcher in its own process and kill it after the Nth text is accepted.
+
+Used by test_outbox: ``python -m tests.crash_dispatch DATABASE_URL ENV_JSON NOW N``.
+The process dies with os._exit: no cleanup, no MessageSent for the message in flight.
+"""
+
+import json
+import os
+import sys
+from datetime import datetime
+
+from adapters.settings import load_settings
+from core.ledger import Ledger
+from core.outbox import Dispatcher
+from core.plugin import hookimpl
+from core.policy import PolicyHost
+from plugins import sms
+from tests.conftest import REPO
+
+
+def main() -> None:
+    url, env_json, now, crash_after = sys.argv[1:5]
+    env = json.loads(env_json)
+    from adapters.storage import ledger_env
+
+    sent = 0
+
+    class Crasher:
+        @hookimpl(tryfirst=True)
+        def huikuan_send_message(self, message, settings):
+            nonlocal sent
+            if message.channel != "sms":
+                return None
+            receipt = sms.huikuan_send_message(message, settings)
+            sent += 1
+            if sent == int(crash_after):
+                os._exit(3)  # killed with the message accepted but not recorded as sent
+            return receipt
+
+    host = PolicyHost(load_settings(REPO / "plugins.toml", env=env),
+                      extra_plugins=[("crasher", Crasher())], load_entry_points=False)
+    ledger = Ledger(env=ledger_env(url))
+    Dispatcher(ledger, host).run_once(datetime.fromisoformat(now))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Sending what the cycle queued: real SMTP and webhook on loopback, holds, retries, crashes."""
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from adapters.settings import load_settings
+from core.account import Account, account_id
+from core.commands import LogContact, RegisterCustomer
+from core.cycle import DailyCycle
+from core.outbox import Dispatcher
+from core.policy import PolicyHost
+from tests.conftest import REPO, invoice
+
+NOTICE_DAY = date(2026, 2, 1)  # +1 for an invoice issued 2026-01-01 on 30-day terms
+MORNING = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+@pytest.fixture
+def env(settings_env, mailbox, webhook):
+    return {**settings_env, "HUIKUAN_SMTP_URL": mailbox.url,
+            "HUIKUAN_SMS_WEBHOOK_URL": webhook.url}
+
+
+@pytest.fixture
+def host(env):
+    return PolicyHost(load_settings(REPO / "plugins.toml", env=env), load_entry_points=False)
+
+
+def customer_with_notice(ledger, host, customer_id="C-1", n=1):
+    ledger.register_customer(RegisterCustomer(
+        customer_id=customer_id, name="华东贸易有限公司", currency="CNY", collector="li.wei",
+        contacts=[{"name": "财务", "email": f"ap{n}@acme.example",
+                   "phone": f"+86 21 5555 {n:04d}"}]))
+    ledger.execute(customer_id, invoice("I-1", "1000.00", date(2026, 1, 1)))
+
+
+def statuses(ledger, customer_id="C-1"):
+    return {(m.kind, m.channel): m.status for m in ledger.account(customer_id).messages.values()}
+
+
+def test_notice_goes_out_by_email_and_text_and_the_task_to_the_worklist(
+    ledger, host, mailbox, webhook
+):
+    customer_with_notice(ledger, host)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    summary = Dispatcher(ledger, host).run_once(MORNING)
+    assert summary.counts == Counter(sent=3)
+    assert statuses(ledger) == {("notice", "email"): "sent", ("notice", "sms"): "sent",
+                                ("call_task", "worklist"): "sent"}
+    # What the SMTP server received.
+    [mail] = mailbox.messages
+    queued = {m.channel: m for m in ledger.account("C-1").messages.values()}
+    assert mail["To"] == "ap1@acme.example"
+    assert mail["Message-ID"] == f"<{queued['email'].message_id}@huikuan>"
+    assert "1000.00 CNY" in mail["Subject"]
+    assert "2026-02-08" in mail.get_payload(decode=True).decode()
+    # What the SMS webhook received.
+    [text] = webhook.requests
+    assert text["json"]["to"] == "+86 21 5555 0001"
+    assert text["headers"]["Idempotency-Key"] == queued["sms"].message_id
+    assert "1000.00 CNY" in text["json"]["text"]
+    # Nothing is sent twice.
+    assert Dispatcher(ledger, host).run_once(MORNING + timedelta(hours=1)).counts == Counter()
+    assert len(mailbox.messages) == 1 and len(webhook.requests) == 1
+
+
+def test_texts_wait_for_contact_hours_in_the_customers_time_zone(ledger, host, mailbox, webhook):
+    customer_with_notice(ledger, host)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    late_evening = datetime(2026, 2, 1, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
+    summary = Dispatcher(ledger, host).run_once(late_evening)
+    # The e-mail goes; the text and the call task wait for 08:00 Shanghai time.
+    assert summary.counts == Counter(sent=1, held=2)
+    assert webhook.requests == []
+    held = [m for m in ledger.account("C-1").messages.values() if m.status == "held"]
+    assert {m.next_attempt_at for m in held} == {datetime(2026, 2, 2, 0, 0, tzinfo=UTC)}
+    # Before 08:00 nothing more happens; at 08:00 they go.
+    assert Dispatcher(ledger, host).run_once(datetime(2026, 2, 1, 23, 0, tzinfo=UTC)).counts \
+        == Counter()
+    assert Dispatcher(ledger, host).run_once(datetime(2026, 2, 2, 0, 0, tzinfo=UTC)).counts \
+        == Counter(sent=2)
+    assert len(webhook.requests) == 1
+
+
+def test_no_more_than_seven_attempts_in_seven_days(ledger, host, webhook):
+    customer_with_notice(ledger, host)
+    for n in range(7):
+        ledger.execute("C-1", LogContact(
+            occurred_at=datetime(2026, 1, 26 + n % 6, 3, n, tzinfo=UTC), channel="phone",
+            direction="outbound", outcome="no_answer"))
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    summary = Dispatcher(ledger, host).run_once(MORNING)
+    assert summary.counts == Counter(sent=1, held=2)  # only the e-mail
+    assert webhook.requests == []
+
+
+def test_failed_text_is_retried_with_backoff_then_given_up(ledger, host, webhook):
+    customer_with_notice(ledger, host)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    webhook.statuses.extend([503, 503])
+    dispatcher = Dispatcher(ledger, host)
+    assert dispatcher.run_once(MORNING).counts == Counter(sent=2, retry=1)
+    sms = next(m for m in ledger.account("C-1").messages.values() if m.channel == "sms")
+    assert sms.next_attempt_at == MORNING + timedelta(minutes=5)
+    # Not yet due: nothing is tried.
+    assert dispatcher.run_once(MORNING + timedelta(minutes=4)).counts == Counter()
+    assert dispatcher.run_once(MORNING + timedelta(minutes=5)).counts == Counter(retry=1)
+    sms = ledger.account("C-1").messages[sms.message_id]
+    assert sms.next_attempt_at == MORNING + timedelta(minutes=15)  # 5 + 10
+    assert dispatcher.run_once(MORNING + timedelta(minutes=15)).counts == Counter(sent=1)
+    assert [r["status"] for r in webhook.requests] == [503, 503, 200]
+    # A final refusal is not retried.
+    webhook.statuses.append(400)
+    customer_with_notice(ledger, host, "C-2", n=2)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    assert dispatcher.run_once(MORNING).counts == Counter(sent=2, failed=1)
+    assert statuses(ledger, "C-2")[("notice", "sms")] == "failed"
+
+
+def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_only_the_message_in_flight(
+    store, ledger, host, env, webhook
+):
+    for n in range(1, 6):
+        customer_with_notice(ledger, host, f"C-{n}", n=n)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    sms_ids = [m.message_id for n in range(1, 6)
+               for m in ledger.account(f"C-{n}").messages.values() if m.channel == "sms"]
+    # A dispatcher in its own process dies right after the third text was accepted.
+    crashed = subprocess.run(
+        [sys.executable, "-m", "tests.crash_dispatch", store.url, json.dumps(env),
+         MORNING.isoformat(), "3"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert crashed.returncode == 3, crashed.stderr
+    assert [r["json"]["message_id"] for r in webhook.requests] == sms_ids[:3]
+    # A new dispatcher finishes the batch.
+    Dispatcher(store.open(), host).run_once(MORNING)
+    received = [r["json"]["message_id"] for r in webhook.requests]
+    assert Counter(received) == Counter({**dict.fromkeys(sms_ids, 1), sms_ids[2]: 2})
+    # Every message is recorded sent exactly once.
+    fresh = store.open()
+    for n in range(1, 6):
+        account = fresh.account(f"C-{n}")
+        assert {m.status for m in account.messages.values()} == {"sent"}
+        sent_events = [e for e in fresh.events.get(account_id(f"C-{n}"))
+                       if isinstance(e, Account.MessageSent)]
+        assert len(sent_events) == 3
+
+
+def test_letters_are_rendered_as_documents(ledger, host, settings_env):
+    customer_with_notice(ledger, host)
+    DailyCycle(ledger, host).run(date(2026, 2, 15))  # +15: the warning letter
+    Dispatcher(ledger, host).run_once(MORNING + timedelta(days=14))
+    letter = next(m for m in ledger.account("C-1").messages.values() if m.channel == "letter")
+    assert letter.status == "sent"
+    from pathlib import Path
+
+    text = (Path(settings_env["HUIKUAN_LETTER_DIR"]) / f"{letter.message_id}.txt").read_text()
+    assert "警告函" in text and "1000.00 CNY" in text and "2026-02-22" in text
