@@ -1,0 +1,351 @@
+"""Questions over the portfolio, answered from the read views with set-based SQL.
+
+Answers are plain dicts shaped as the public contract's responses (amounts as
+``Decimal``; the HTTP adapter writes them as strings). As-of questions sum the
+movement rows up to the date; only a single account's summary as of a past date
+replays that one account.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from core.account import CLASSES, Account
+from core.errors import NotFound
+from core.ledger import Ledger
+from core.money import zero
+from core.policy import PolicyHost, view_of
+from projections.db import ViewDatabase
+from projections.views import Projector, from_minor, to_minor
+
+BUCKETS = ("current", "1-30", "31-60", "61-90", "91-180", "181-365", "365+")
+GROUPS = {
+    "customer": "i.customer_id",
+    "collector": "COALESCE(a.collector, '')",
+    "currency": "i.currency",
+    "class": """COALESCE((SELECT c.class FROM hk_class_changes c
+                WHERE c.customer_id = i.customer_id AND c.invoice_id = i.invoice_id
+                  AND c.on_date <= ? ORDER BY c.on_date DESC, c.position DESC LIMIT 1),
+               'not_due')""",
+}
+
+
+def _worst_class(classes: list[str]) -> str:
+    return max(classes, key=CLASSES.index) if classes else "not_due"
+
+
+class Views:
+    """The read side: every query of the contract, over the projected tables."""
+
+    def __init__(self, ledger: Ledger, host: PolicyHost, projector: Projector | None = None):
+        self.ledger = ledger
+        self.host = host
+        self.projector = projector or Projector(ledger, host)
+        self.db: ViewDatabase = self.projector.db
+        self.conn = self.db.connect()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def fresh(self) -> Views:
+        """Bring the views up to every event recorded so far (read-your-writes)."""
+        self.projector.catch_up()
+        return self
+
+    def _q(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return self.db.query(self.conn, sql, params)
+
+    # ---- aging
+
+    def aging(self, as_of: date, group_by: str = "customer") -> dict[str, Any]:
+        if group_by not in GROUPS:
+            msg = f"group_by is one of {', '.join(GROUPS)}"
+            raise ValueError(msg)
+        edges = [as_of - timedelta(days=d) for d in (0, 30, 60, 90, 180, 365)]
+        case = "CASE " + " ".join(
+            f"WHEN i.due_on >= ? THEN '{bucket}'" for bucket in BUCKETS[:-1]
+        ) + " ELSE '365+' END"
+        key = GROUPS[group_by]
+        sql = f"""
+            SELECT key, currency, bucket, SUM(open_minor) FROM (
+                SELECT {key} AS key, i.currency AS currency, {case} AS bucket,
+                       SUM(m.delta_minor) AS open_minor
+                FROM hk_movements m
+                JOIN hk_invoices i ON i.customer_id = m.customer_id
+                                  AND i.invoice_id = m.invoice_id
+                JOIN hk_accounts a ON a.customer_id = i.customer_id
+                WHERE m.on_date <= ?
+                GROUP BY i.customer_id, i.invoice_id, i.currency, i.due_on, a.collector
+                HAVING SUM(m.delta_minor) <> 0
+            ) t GROUP BY key, currency, bucket"""  # noqa: S608 (no user text in the SQL)
+        params: list[Any] = []
+        if group_by == "class":
+            params.append(as_of.isoformat())
+        params += [e.isoformat() for e in edges] + [as_of.isoformat()]
+        rows: dict[tuple[str, str], dict[str, Decimal]] = {}
+        totals: dict[str, dict[str, Decimal]] = {}
+        for group, currency, bucket, amount in self._q(sql, tuple(params)):
+            value = from_minor(int(amount), currency)
+            row = rows.setdefault((group, currency), dict.fromkeys(BUCKETS, zero(currency)))
+            row[bucket] += value
+            total = totals.setdefault(currency, dict.fromkeys(BUCKETS, zero(currency)))
+            total[bucket] += value
+        return {
+            "as_of": as_of,
+            "group_by": group_by,
+            "buckets": list(BUCKETS),
+            "rows": [
+                {"key": group, "currency": currency, **row, "total": sum(row.values())}
+                for (group, currency), row in sorted(rows.items())
+            ],
+            "totals": [
+                {"currency": currency, **total, "total": sum(total.values())}
+                for currency, total in sorted(totals.items())
+            ],
+        }
+
+    # ---- one account
+
+    def customer(self, customer_id: str, as_of: date | None = None,
+                 today: date | None = None) -> dict[str, Any]:
+        """The account summary: from the views now, or from the account's own events as of a date."""
+        if as_of is not None:
+            return summary_of(self.ledger.account_as_of(customer_id, as_of), as_of)
+        rows = self._q("SELECT name, currency, stage, supply_hold, risk_score, risk_grade, "
+                       "risk_signals, unapplied_minor FROM hk_accounts WHERE customer_id = ?",
+                       (customer_id,))
+        if not rows:
+            raise NotFound(f"no customer {customer_id!r}", field="customer_id")
+        name, currency, stage, hold, score, grade, signals, unapplied = rows[0]
+        day = today or date.today()
+        invoices = []
+        for invoice_id, amount, open_, due_on, disputed, class_ in self._q(
+            "SELECT invoice_id, amount_minor, open_minor, due_on, disputed_minor, class "
+            "FROM hk_invoices WHERE customer_id = ? ORDER BY due_on, invoice_id",
+            (customer_id,),
+        ):
+            due = date.fromisoformat(due_on)
+            invoices.append({
+                "invoice_id": invoice_id, "amount": from_minor(amount, currency),
+                "open_amount": from_minor(open_, currency), "due_on": due,
+                "days_overdue": max(0, (day - due).days) if open_ > 0 else 0,
+                "disputed_amount": from_minor(disputed, currency), "class": class_,
+            })
+        return _summary(customer_id, name, currency, invoices, from_minor(unapplied, currency),
+                        stage, bool(hold), {"score": score, "grade": grade,
+                                            "signals": json.loads(signals)}, day)
+
+    def credit_check(self, customer_id: str, amount: Decimal) -> dict[str, Any]:
+        """May we ship this much more? (前款不结，后货不送)"""
+        rows = self._q("SELECT currency, credit_limit_minor, supply_hold, unapplied_minor, "
+                       "risk_grade FROM hk_accounts WHERE customer_id = ?", (customer_id,))
+        if not rows:
+            raise NotFound(f"no customer {customer_id!r}", field="customer_id")
+        currency, limit_minor, hold, unapplied, grade = rows[0]
+        open_minor = self._q("SELECT COALESCE(SUM(open_minor), 0) FROM hk_invoices "
+                             "WHERE customer_id = ?", (customer_id,))[0][0]
+        exposure = from_minor(int(open_minor) - int(unapplied), currency)
+        limit = from_minor(limit_minor, currency) if limit_minor is not None else None
+        reasons = []
+        if hold:
+            reasons.append("supply is on hold until the overdue debt is paid")
+        if limit is not None and exposure + amount > limit:
+            reasons.append(f"exposure {exposure} + {amount} exceeds the credit limit {limit}")
+        if grade == "E":
+            reasons.append("risk grade E")
+        return {"allowed": not reasons, "reasons": reasons, "exposure": exposure,
+                "credit_limit": limit, "currency": currency}
+
+    # ---- worklist
+
+    def worklist(self, collector: str | None, as_of: date | None = None) -> list[dict[str, Any]]:
+        computed = self._q("SELECT value FROM hk_meta WHERE key = 'last_cycle'")
+        cycle_date = date.fromisoformat(computed[0][0]) if computed else None
+        as_of = as_of or cycle_date or date.today()
+        where, params = ("WHERE collector = ?", (collector,)) if collector else ("", ())
+        if as_of == cycle_date:
+            rows = self._q(
+                "SELECT customer_id, priority, reasons, suggested_action, overdue_minor, "
+                f"currency FROM hk_worklist {where} "  # noqa: S608 (fixed text)
+                "ORDER BY priority DESC, overdue_minor DESC, customer_id", params)
+            return [{"customer_id": c, "priority": p, "reasons": json.loads(r),
+                     "suggested_action": s, "overdue": from_minor(o, cur), "currency": cur}
+                    for c, p, r, s, o, cur in rows]
+        # Another date: rank this collector's accounts with open money for it.
+        accounts = self._q(
+            "SELECT account_id FROM hk_accounts a " + where.replace("collector", "a.collector")
+            + (" AND " if where else " WHERE ")
+            + "EXISTS (SELECT 1 FROM hk_invoices i WHERE i.customer_id = a.customer_id "
+              "AND i.open_minor > 0)", params)
+        result = []
+        for (account_id,) in accounts:
+            account: Account = self.ledger.repository.get(UUID(account_id))
+            view = view_of(account)
+            overdue = view.undisputed_overdue(as_of)
+            priority = self.host.decide("huikuan_worklist_priority", account=view, as_of=as_of)
+            if priority is None or not view.demandable():
+                continue
+            result.append({"customer_id": account.customer_id, "priority": priority.score,
+                           "reasons": list(priority.reasons),
+                           "suggested_action": priority.suggested_action,
+                           "overdue": overdue, "currency": account.currency})
+        result.sort(key=lambda r: (-r["priority"], -to_minor(r["overdue"], r["currency"]),
+                                   r["customer_id"]))
+        return result
+
+    # ---- messages
+
+    def messages(self, customer_id: str | None = None,
+                 status: str | None = None) -> list[dict[str, Any]]:
+        clauses, params = [], []
+        if customer_id:
+            clauses.append("customer_id = ?")
+            params.append(customer_id)
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._q("SELECT message_id, customer_id, kind, channel, status, created_on, "
+                       f"subject FROM hk_messages {where} ORDER BY position",  # noqa: S608
+                       tuple(params))
+        return [{"message_id": m, "customer_id": c, "kind": k, "channel": ch, "status": s,
+                 "created_on": date.fromisoformat(d), "subject": subj}
+                for m, c, k, ch, s, d, subj in rows]
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        rows = self._q("SELECT message_id, customer_id, kind, channel, status, created_on, "
+                       "subject, body, recipient, attempts FROM hk_messages "
+                       "WHERE message_id = ?", (message_id,))
+        if not rows:
+            raise NotFound(f"no message {message_id!r}", field="message_id")
+        m, c, k, ch, s, d, subj, body, recipient, attempts = rows[0]
+        return {"message_id": m, "customer_id": c, "kind": k, "channel": ch, "status": s,
+                "created_on": date.fromisoformat(d), "subject": subj, "body": body,
+                "recipient": recipient, "attempts": attempts}
+
+    # ---- limitation
+
+    def limitations(self, as_of: date, within_days: int) -> list[dict[str, Any]]:
+        """Receivables whose limitation period ends within ``within_days`` of ``as_of``."""
+        rows = self._q(
+            "SELECT customer_id, invoice_id, currency, open_minor, limitation_deadline "
+            "FROM hk_invoices WHERE open_minor > 0 AND limitation_deadline >= ? "
+            "AND limitation_deadline <= ? ORDER BY limitation_deadline, customer_id, invoice_id",
+            (as_of.isoformat(), (as_of + timedelta(days=within_days)).isoformat()))
+        return [{"customer_id": c, "invoice_id": i, "open_amount": from_minor(o, cur),
+                 "currency": cur, "deadline": date.fromisoformat(d)}
+                for c, i, cur, o, d in rows]
+
+    # ---- KPIs
+
+    def receivables(self, as_of: date, not_due_only: bool = False) -> dict[str, Decimal]:
+        """Open receivables per currency at the end of ``as_of`` (optionally not yet due)."""
+        extra = " AND i.due_on >= ?" if not_due_only else ""
+        params = (as_of.isoformat(), as_of.isoformat()) if not_due_only else (as_of.isoformat(),)
+        rows = self._q(
+            "SELECT i.currency, SUM(m.delta_minor) FROM hk_movements m JOIN hk_invoices i "
+            "ON i.customer_id = m.customer_id AND i.invoice_id = m.invoice_id "
+            f"WHERE m.on_date <= ?{extra} GROUP BY i.currency", params)  # noqa: S608
+        return {c: from_minor(int(v), c) for c, v in rows}
+
+    def kpis(self, start: date, end: date) -> dict[str, Any]:
+        """DSO, best possible DSO, ADD, CEI and promise-kept rate for ``start``–``end``.
+
+        The period is ``start`` to ``end`` inclusive (n days). AR(start) is what was
+        open when the period began (the end of the day before); AR(end) at its end;
+        credit sales are the invoices issued within it. Figures per currency.
+        """
+        days = (end - start).days + 1
+        ar_begin = self.receivables(start - timedelta(days=1))
+        ar_end = self.receivables(end)
+        not_due_end = self.receivables(end, not_due_only=True)
+        sales = {c: from_minor(int(v), c) for c, v in self._q(
+            "SELECT currency, SUM(amount_minor) FROM hk_invoices WHERE issued_on >= ? "
+            "AND issued_on <= ? GROUP BY currency", (start.isoformat(), end.isoformat()))}
+        promises: dict[str, dict[str, int]] = {}
+        for currency, status, count in self._q(
+            "SELECT currency, status, COUNT(*) FROM hk_promises WHERE due_on >= ? AND "
+            "due_on <= ? GROUP BY currency, status", (start.isoformat(), end.isoformat())):
+            promises.setdefault(currency, {})[status] = int(count)
+        result = []
+        for currency in sorted(set(ar_begin) | set(ar_end) | set(sales) | set(promises)):
+            z = zero(currency)
+            ar_from, ar_to = ar_begin.get(currency, z), ar_end.get(currency, z)
+            credit_sales, current = sales.get(currency, z), not_due_end.get(currency, z)
+            kept = promises.get(currency, {}).get("kept", 0)
+            broken = promises.get(currency, {}).get("broken", 0)
+            dso = (ar_to / credit_sales * days) if credit_sales else None
+            best = (current / credit_sales * days) if credit_sales else None
+            collectable = ar_from + credit_sales - current
+            result.append({
+                "currency": currency,
+                "dso": _round(dso), "best_possible_dso": _round(best),
+                "add": _round(dso - best) if dso is not None and best is not None else None,
+                "cei": _round((ar_from + credit_sales - ar_to) / collectable * 100)
+                if collectable else None,
+                "promise_kept_rate": _round(Decimal(kept) / (kept + broken) * 100)
+                if kept + broken else None,
+                "figures": {"days": days, "ar_from": ar_from, "ar_to": ar_to,
+                            "credit_sales": credit_sales, "not_due_ar_to": current,
+                            "promises_kept": kept, "promises_broken": broken},
+            })
+        return {"from": start, "to": end, "currencies": result}
+
+    # ---- the event feed
+
+    def events(self, after: int = 0, limit: int = 100) -> dict[str, Any]:
+        rows = self.ledger.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False)
+        customers = dict(self._q("SELECT account_id, customer_id FROM hk_accounts"))
+        items = []
+        for row in rows:
+            event = self.ledger.mapper.to_domain_event(row)
+            data = {k: v for k, v in vars(event).items()
+                    if k not in ("originator_id", "originator_version", "timestamp",
+                                 "originator_topic")}
+            items.append({
+                "id": row.id, "customer_id": customers.get(str(row.originator_id)),
+                "type": type(event).__name__, "topic": row.topic,
+                "version": row.originator_version,
+                "occurred_on": getattr(event, "occurred_on", None),
+                "recorded_at": event.timestamp, "data": data,
+            })
+        return {"events": items, "next": rows[-1].id if rows else after}
+
+
+def _round(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
+def summary_of(account: Account, as_of: date) -> dict[str, Any]:
+    """The account summary of an account object, with days counted to ``as_of``."""
+    invoices = [
+        {"invoice_id": i.invoice_id, "amount": i.amount, "open_amount": i.open_amount,
+         "due_on": i.due_on,
+         "days_overdue": Account.days_overdue(i, as_of) if i.open_amount > 0 else 0,
+         "disputed_amount": account.disputed_amount(i), "class": i.class_}
+        for i in sorted(account.invoices.values(), key=lambda i: (i.due_on, i.invoice_id))
+    ]
+    risk = {"score": account.risk["score"], "grade": account.risk["grade"],
+            "signals": list(account.risk["signals"])}
+    return _summary(account.customer_id, account.name, account.currency, invoices,
+                    account.unapplied_credit, account.stage, account.supply_hold, risk, as_of)
+
+
+def _summary(customer_id: str, name: str, currency: str, invoices: list[dict[str, Any]],
+             unapplied: Decimal, stage: str, hold: bool, risk: dict[str, Any],
+             day: date) -> dict[str, Any]:
+    z = zero(currency)
+    return {
+        "customer_id": customer_id, "name": name, "currency": currency,
+        "outstanding": sum((i["open_amount"] for i in invoices), z),
+        "overdue": sum((i["open_amount"] for i in invoices if i["due_on"] < day), z),
+        "disputed": sum((i["disputed_amount"] for i in invoices), z),
+        "unapplied_credit": unapplied,
+        "class": _worst_class([i["class"] for i in invoices if i["open_amount"] > 0]),
+        "stage": stage, "supply_hold": hold, "risk": risk, "invoices": invoices,
+    }
