@@ -177,3 +177,13 @@ def webhook():
     yield hook
     hook.server.shutdown()
     hook.server.server_close()
+
+
+@pytest.fixture
+def views(ledger, policy):
+    from projections.queries import Views
+
+    v = Views(ledger, policy)
+    yield v
+    v.close()
+    v.projector.close()
