@@ -81,7 +81,7 @@ class Views:
                 WHERE m.on_date <= ?
                 GROUP BY i.customer_id, i.invoice_id, i.currency, i.due_on, a.collector
                 HAVING SUM(m.delta_minor) <> 0
-            ) t GROUP BY key, currency, bucket"""  # noqa: S608 (no user text in the SQL)
+            ) t GROUP BY key, currency, bucket"""
         params: list[Any] = []
         if group_by == "class":
             params.append(as_of.isoformat())
@@ -112,7 +112,7 @@ class Views:
 
     def customer(self, customer_id: str, as_of: date | None = None,
                  today: date | None = None) -> dict[str, Any]:
-        """The account summary: from the views now, or from the account's own events as of a date."""
+        """The account summary: from the views now, or from its own events as of a date."""
         if as_of is not None:
             return summary_of(self.ledger.account_as_of(customer_id, as_of), as_of)
         rows = self._q("SELECT name, currency, stage, supply_hold, risk_score, risk_grade, "
@@ -170,7 +170,7 @@ class Views:
         if as_of == cycle_date:
             rows = self._q(
                 "SELECT customer_id, priority, reasons, suggested_action, overdue_minor, "
-                f"currency FROM hk_worklist {where} "  # noqa: S608 (fixed text)
+                f"currency FROM hk_worklist {where} "
                 "ORDER BY priority DESC, overdue_minor DESC, customer_id", params)
             return [{"customer_id": c, "priority": p, "reasons": json.loads(r),
                      "suggested_action": s, "overdue": from_minor(o, cur), "currency": cur}
@@ -210,7 +210,7 @@ class Views:
             params.append(status)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self._q("SELECT message_id, customer_id, kind, channel, status, created_on, "
-                       f"subject FROM hk_messages {where} ORDER BY position",  # noqa: S608
+                       f"subject FROM hk_messages {where} ORDER BY position",
                        tuple(params))
         return [{"message_id": m, "customer_id": c, "kind": k, "channel": ch, "status": s,
                  "created_on": date.fromisoformat(d), "subject": subj}
@@ -249,7 +249,7 @@ class Views:
         rows = self._q(
             "SELECT i.currency, SUM(m.delta_minor) FROM hk_movements m JOIN hk_invoices i "
             "ON i.customer_id = m.customer_id AND i.invoice_id = m.invoice_id "
-            f"WHERE m.on_date <= ?{extra} GROUP BY i.currency", params)  # noqa: S608
+            f"WHERE m.on_date <= ?{extra} GROUP BY i.currency", params)
         return {c: from_minor(int(v), c) for c, v in rows}
 
     def kpis(self, start: date, end: date) -> dict[str, Any]:

@@ -379,6 +379,6 @@ def snapshot_tables(db: ViewDatabase, conn: Any) -> dict[str, list[tuple[Any, ..
     for table in TABLES:
         if table == "hk_tracking":
             continue
-        rows = db.query(conn, f"SELECT * FROM {table}")  # noqa: S608 (fixed table names)
+        rows = db.query(conn, f"SELECT * FROM {table}")
         result[table] = sorted(tuple(str(v) for v in row) for row in rows)
     return result

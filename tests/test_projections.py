@@ -1,9 +1,9 @@
 """Projections: identical live and rebuilt, exact as of any date, crash-safe, read-your-writes."""
 
 import json
-import uuid
 import subprocess
 import sys
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
