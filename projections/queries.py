@@ -312,7 +312,7 @@ class Views:
                 "type": type(event).__name__, "topic": row.topic,
                 "version": row.originator_version,
                 "occurred_on": getattr(event, "occurred_on", None),
-                "recorded_at": event.timestamp, "data": data,
+                "recorded_at": getattr(event, "timestamp", None), "data": data,
             })
         return {"events": items, "next": rows[-1].id if rows else after}
 
