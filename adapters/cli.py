@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, date, datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,10 +25,16 @@ from core.errors import InvalidCommand, NotFound
 from core.ledger import Ledger
 from core.policy import PolicyHost
 
+if TYPE_CHECKING:
+    from projections.queries import Views
+
 app = typer.Typer(help="huikuan (回款): get paid for what you sold on credit.",
                   no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="Check that the stored events are intact.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+projections_app = typer.Typer(help="The read views folded from the events.",
+                              no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
 
 console = Console(emoji=False, highlight=False)
 err = Console(stderr=True, emoji=False, highlight=False)
@@ -200,6 +207,112 @@ def dispatch(
     summary = Dispatcher(ledger, _policy()).run_once(moment)
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))
                   or "nothing to send")
+
+
+def _views(ledger: Ledger) -> Views:
+    from projections.queries import Views
+
+    return Views(ledger, _policy()).fresh()
+
+
+def _plain(value: object) -> object:
+    """JSON for the command line: amounts and dates as strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (Decimal, date)):
+        return str(value)
+    return value
+
+
+@app.command()
+def aging(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Business date (default today).")]
+    = None,
+    group_by: Annotated[str, typer.Option("--group-by",
+                                          help="customer, collector, currency or class")]
+    = "customer",
+    output: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Receivables by age: current, 1-30, 31-60, 61-90, 91-180, 181-365, 365+ days past due."""
+    from projections.queries import BUCKETS
+
+    when = _parse_date(as_of) or date.today()
+    if group_by not in ("customer", "collector", "currency", "class") or output not in (
+        "table", "csv", "json"
+    ):
+        err.print("[red]--group-by customer|collector|currency|class; --format table|csv|json")
+        raise typer.Exit(EXIT_USAGE)
+    report = _views(_ledger()).aging(when, group_by)
+    columns = ["key", "currency", *BUCKETS, "total"]
+    if output == "json":
+        sys.stdout.write(json.dumps(_plain(report), ensure_ascii=False, indent=2) + "\n")
+    elif output == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for row in report["rows"]:
+            writer.writerow([row[c] for c in columns])
+        for row in report["totals"]:
+            writer.writerow(["TOTAL", *[row[c] for c in columns[1:]]])
+    else:
+        table = Table(title=f"Aging as of {when} by {group_by}")
+        for column in columns:
+            table.add_column(column, justify="left" if column in ("key", "currency") else "right")
+        for row in report["rows"]:
+            table.add_row(*[str(row[c]) for c in columns])
+        for row in report["totals"]:
+            table.add_row("TOTAL", *[str(row[c]) for c in columns[1:]], style="bold")
+        console.print(table)
+
+
+@app.command()
+def worklist(
+    collector: Annotated[str | None, typer.Option(help="Whose queue (default: everyone's).")]
+    = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Business date.")] = None,
+    limit: int = 20,
+) -> None:
+    """A collector's queue, most urgent first (轻重缓急)."""
+    rows = _views(_ledger()).worklist(collector, _parse_date(as_of))
+    table = Table(title=f"Worklist {collector or '(all)'}")
+    for column in ("customer", "priority", "overdue", "suggested action", "why"):
+        table.add_column(column)
+    for row in rows[:limit]:
+        table.add_row(row["customer_id"], str(row["priority"]),
+                      f"{row['overdue']} {row['currency']}", row["suggested_action"],
+                      "; ".join(row["reasons"]))
+    console.print(table)
+
+
+@app.command()
+def kpis(
+    start: Annotated[str, typer.Option("--from", help="First day of the period.")],
+    end: Annotated[str, typer.Option("--to", help="Last day of the period.")],
+) -> None:
+    """DSO, best possible DSO, ADD, CEI and promise-kept rate, per currency."""
+    first, last = _parse_date(start), _parse_date(end)
+    assert first is not None and last is not None
+    sys.stdout.write(json.dumps(_plain(_views(_ledger()).kpis(first, last)), indent=2) + "\n")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild() -> None:
+    """Throw the read views away and fold every event again."""
+    from projections.views import Projector
+
+    ledger = _ledger()
+    projector = Projector(ledger, _policy())
+    total = ledger.recorder.max_notification_id() or 0
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  disable=not err.is_terminal) as progress:
+        task = progress.add_task("folding events", total=total)
+        applied = projector.rebuild(
+            progress=lambda position, _total: progress.update(task, completed=position))
+    console.print(f"rebuilt the views from {applied} events")
 
 
 @audit_app.command("verify")
