@@ -70,22 +70,34 @@ class Views:
             f"WHEN i.due_on >= ? THEN '{bucket}'" for bucket in BUCKETS[:-1]
         ) + " ELSE '365+' END"
         key = GROUPS[group_by]
-        sql = f"""
-            SELECT key, currency, bucket, SUM(open_minor) FROM (
-                SELECT {key} AS key, i.currency AS currency, {case} AS bucket,
-                       SUM(m.delta_minor) AS open_minor
-                FROM hk_movements m
-                JOIN hk_invoices i ON i.customer_id = m.customer_id
-                                  AND i.invoice_id = m.invoice_id
-                JOIN hk_accounts a ON a.customer_id = i.customer_id
-                WHERE m.on_date <= ?
-                GROUP BY i.customer_id, i.invoice_id, i.currency, i.due_on, a.collector
-                HAVING SUM(m.delta_minor) <> 0
-            ) t GROUP BY key, currency, bucket"""
+        latest = self._q("SELECT MAX(on_date) FROM hk_movements")[0][0]
+        if latest is None or latest <= as_of.isoformat():
+            # Nothing moved after as_of: what is open now is what was open then, and the
+            # invoice rows answer without summing the movements.
+            sql = f"""
+                SELECT {key} AS key, i.currency, {case} AS bucket, SUM(i.open_minor)
+                FROM hk_invoices i JOIN hk_accounts a ON a.customer_id = i.customer_id
+                WHERE i.open_minor <> 0
+                GROUP BY 1, 2, 3"""
+            tail: list[Any] = []
+        else:
+            sql = f"""
+                SELECT key, currency, bucket, SUM(open_minor) FROM (
+                    SELECT {key} AS key, i.currency AS currency, {case} AS bucket,
+                           SUM(m.delta_minor) AS open_minor
+                    FROM hk_movements m
+                    JOIN hk_invoices i ON i.customer_id = m.customer_id
+                                      AND i.invoice_id = m.invoice_id
+                    JOIN hk_accounts a ON a.customer_id = i.customer_id
+                    WHERE m.on_date <= ?
+                    GROUP BY i.customer_id, i.invoice_id, i.currency, i.due_on, a.collector
+                    HAVING SUM(m.delta_minor) <> 0
+                ) t GROUP BY key, currency, bucket"""
+            tail = [as_of.isoformat()]
         params: list[Any] = []
         if group_by == "class":
             params.append(as_of.isoformat())
-        params += [e.isoformat() for e in edges] + [as_of.isoformat()]
+        params += [e.isoformat() for e in edges] + tail
         rows: dict[tuple[str, str], dict[str, Decimal]] = {}
         totals: dict[str, dict[str, Decimal]] = {}
         for group, currency, bucket, amount in self._q(sql, tuple(params)):
