@@ -24,6 +24,7 @@ Tables (amounts are integers in the currency's minor unit):
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -184,27 +185,33 @@ class Projector:
             if progress:
                 progress(rows[-1].id, total)
 
-    def follow(self, stop: Callable[[], bool]) -> None:
-        """Follow new events until ``stop()``: by subscription on PostgreSQL, else by polling.
+    def follow(self, stop: threading.Event) -> None:
+        """Follow new events until ``stop`` is set: by the library's subscription on
+        PostgreSQL (LISTEN/NOTIFY), by polling the notification log on SQLite.
 
-        Each event is applied by ``catch_up`` (batching what has arrived), so following
-        and catching up never apply an event twice.
+        Events are applied by ``catch_up`` (batching what has arrived), so following and
+        catching up, in this process or another, never apply an event twice.
         """
-        import threading
-
+        self.catch_up()
         if self.db.kind == "postgres":
             from eventsourcing.projection import ApplicationSubscription
 
             with ApplicationSubscription(self.ledger, gt=self.position()) as subscription:
+                self._subscription = subscription
                 for _event, tracking in subscription:
-                    self.catch_up(until=tracking.notification_id)
-                    if stop():
-                        subscription.stop()
+                    if stop.is_set():
                         return
-        waiter = threading.Event()
-        while not stop():
+                    self.catch_up(until=tracking.notification_id)
+            return
+        while not stop.is_set():
             if not self.catch_up():
-                waiter.wait(0.2)  # nothing new: poll again shortly (SQLite has no NOTIFY)
+                stop.wait(0.2)  # nothing new: look again shortly (SQLite has no NOTIFY)
+
+    def stop_following(self, stop: threading.Event) -> None:
+        stop.set()
+        subscription = getattr(self, "_subscription", None)
+        if subscription is not None:
+            subscription.stop()
 
     # ---- one batch
 

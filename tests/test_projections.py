@@ -234,3 +234,33 @@ def test_aging_totals_do_not_depend_on_grouping(ledger, views, group_by):
     totals = views.aging(date(2026, 3, 1), group_by)["totals"]
     assert json.dumps(totals, default=str) == json.dumps(
         views.aging(date(2026, 3, 1))["totals"], default=str)
+
+
+def test_a_follower_applies_new_events_as_they_are_recorded(ledger, policy):
+    import threading
+
+    from projections.views import Projector
+
+    applied = threading.Condition()
+    seen: list[int] = []
+
+    def on_event(position: int) -> None:
+        with applied:
+            seen.append(position)
+            applied.notify_all()
+
+    projector = Projector(ledger, policy, on_event=on_event)
+    stop = threading.Event()
+    follower = threading.Thread(target=projector.follow, args=(stop,))
+    follower.start()
+    try:
+        recordings = ledger.register_customer(
+            RegisterCustomer(customer_id="F-1", name="f", currency="CNY"))
+        position = ledger.recorder.max_notification_id()
+        with applied:
+            assert applied.wait_for(lambda: position in seen, timeout=30)
+        assert recordings.recorded
+    finally:
+        projector.stop_following(stop)
+        follower.join(timeout=30)
+    assert not follower.is_alive()
