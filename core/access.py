@@ -1,0 +1,81 @@
+"""API keys and their roles, kept as events: only a hash of each key is ever stored.
+
+Roles: ``admin`` (everything, key management), ``manager`` (everything but keys),
+``collector`` (record facts and contacts, read; no write-off, no policy run),
+``integration`` (sales, invoices, deliveries, payments, credit notes; read),
+``auditor`` (read only, including history and audit verification).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from core.aggregate import ChainedAggregate
+from core.errors import InvalidCommand
+from core.ledger import Ledger
+
+ROLES = ("admin", "manager", "collector", "integration", "auditor")
+KEYRING_ID: UUID = uuid5(NAMESPACE_URL, "huikuan:api-keys")
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyRing(ChainedAggregate):
+    """Every API key ever issued, by hash, with its role."""
+
+    TOPIC = "huikuan:KeyRing"
+
+    class Event(ChainedAggregate.Event):
+        TOPIC = "huikuan:KeyRing.Event"
+
+    class Created(ChainedAggregate.Created):
+        TOPIC = "huikuan:KeyRing.Created"
+
+    class KeyIssued(Event):
+        TOPIC = "huikuan:KeyRing.KeyIssued"
+        key_id: str
+        key_hash: str
+        role: str
+
+        def apply(self, ring: KeyRing) -> None:
+            ring.keys[self.key_hash] = {"key_id": self.key_id, "role": self.role}
+
+    def __init__(self) -> None:
+        self.keys: dict[str, dict[str, str]] = {}
+
+
+def issue_key(ledger: Ledger, role: str) -> tuple[str, str]:
+    """Make a new key for ``role``; returns (key id, the key). The key is shown once."""
+    if role not in ROLES:
+        raise InvalidCommand(f"role is one of {', '.join(ROLES)}", field="role")
+    key = "hk_" + secrets.token_urlsafe(32)
+    key_id = "key-" + secrets.token_hex(4)
+    for _ in range(50):
+        try:
+            ring: KeyRing = ledger.repository.get(KEYRING_ID)
+        except AggregateNotFoundError:
+            ring = KeyRing._create(KeyRing.Created, id=KEYRING_ID)
+        ring.trigger_event(KeyRing.KeyIssued, key_id=key_id, key_hash=key_hash(key), role=role)
+        try:
+            ledger.save(ring)
+        except IntegrityError:
+            continue
+        return key_id, key
+    raise InvalidCommand("the key ring is busy; try again")
+
+
+def role_of(ledger: Ledger, key: str) -> tuple[str, str] | None:
+    """(key id, role) for a presented key, or None if it is unknown."""
+    try:
+        ring: KeyRing = ledger.repository.get(KEYRING_ID)
+    except AggregateNotFoundError:
+        return None
+    found = ring.keys.get(key_hash(key))
+    return (found["key_id"], found["role"]) if found else None
