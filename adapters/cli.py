@@ -315,6 +315,86 @@ def projections_rebuild() -> None:
     console.print(f"rebuilt the views from {applied} events")
 
 
+keys_app = typer.Typer(help="API keys (only their hashes are stored).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, manager, collector, integration, auditor")],
+) -> None:
+    """Make an API key for a role and print it (it is shown this once)."""
+    from core.access import issue_key
+
+    ledger = _ledger()
+    try:
+        key_id, key = issue_key(ledger, role)
+    except InvalidCommand as error:
+        err.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    err.print(f"{key_id} ({role}):")
+    sys.stdout.write(key + "\n")
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[str, typer.Argument(help="A ledger as .csv (UTF-8) or .xlsx")],
+    as_of: Annotated[str | None, typer.Option("--as-of",
+                                              help="Date the paid parts were received by.")]
+    = None,
+) -> None:
+    """Import a ledger: one row per invoice; all of it, or nothing if a row is bad."""
+    from pathlib import Path
+
+    from adapters.importer import ImportError_, import_ledger
+
+    path = Path(file)
+    if not path.exists():
+        err.print(f"[red]{file}: no such file[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    ledger = _ledger()
+    try:
+        summary = import_ledger(ledger, path, _parse_date(as_of))
+    except ImportError_ as error:
+        for line, message in error.problems[:50]:
+            err.print(f"{file}:{line}: {message}")
+        err.print(f"[red]{len(error.problems)} bad row(s); nothing was imported[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    console.print(f"{summary.rows} rows: {summary.customers_created} customers created, "
+                  f"{summary.accounts_changed} accounts changed, {summary.events} events")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (and, in-process, the projection follower and the dispatcher)."""
+    from adapters.http import serve as run
+
+    configure_logging()
+    run(host, port)
+
+
+@app.command()
+def workers() -> None:
+    """Run the projection follower and the message dispatcher as a process of their own."""
+    import signal
+    import threading
+
+    from adapters.workers import Workers
+
+    configure_logging()
+    ledger = _ledger()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    running = Workers(ledger, _policy())
+    running.start()
+    stop.wait()
+    running.stop()
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check every stored event against its hash chain; exit 1 if any does not match."""

@@ -8,6 +8,7 @@ latest event, so a client always reads its own acknowledged writes.
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -373,36 +374,71 @@ FACTS = [
 ]
 
 
+def request_logging(app: Any) -> Any:
+    """One log line per request: id, method, path, status, time. No bodies, no headers."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex[:16]
+
+        async def send_with_id(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            log.info("http.request", method=scope["method"], path=scope["path"], status=status,
+                     ms=round((time.perf_counter() - started) * 1000, 1))
+
+    return middleware
+
+
 def create_app(services: Services | None = None) -> Litestar:
     """The application; without ``services`` it opens the configured store at start-up."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar):  # type: ignore[no-untyped-def]
         owned = services is None
+        workers = None
         if owned:
             ledger = open_ledger()
             host = PolicyHost(load_settings())
             app.state.services = Services(ledger, host, Views(ledger, host))
+            # The projection follower and the dispatcher run beside the API unless they
+            # run as processes of their own (`huikuan workers`, for several replicas).
+            if os.environ.get("HUIKUAN_IN_PROCESS_WORKERS", "1") != "0":
+                from adapters.workers import Workers
+
+                workers = Workers(ledger, host)
+                workers.start()
         else:
             app.state.services = services
         try:
             yield
         finally:
+            if workers is not None:
+                workers.stop()
             if owned:
                 app.state.services.views.close()
                 app.state.services.ledger.close()
-
-    def request_id(request: Request[Any, Any, Any]) -> None:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex[:16])
 
     return Litestar(
         route_handlers=[register_customer, *FACTS, bounce_payment, resolve_dispute, run_cycle,
                         customer_summary, customer_history, credit_check, aging, worklist,
                         messages, message, kpis, limitations, events, audit_verify, health],
         lifespan=[lifespan],
-        before_request=request_id,
+        middleware=[request_logging],
         exception_handlers={
             DomainError: on_domain_error,
             ValidationException: on_validation_error,

@@ -187,3 +187,22 @@ def views(ledger, policy):
     yield v
     v.close()
     v.projector.close()
+
+
+@pytest.fixture
+def api(store, ledger, policy):
+    """A test client of the HTTP API on this store, and a key per role."""
+    from litestar.testing import TestClient
+
+    from adapters.http import Services, create_app
+    from core.access import ROLES, issue_key
+    from projections.queries import Views
+
+    views = Views(ledger, policy)
+    keys = {role: issue_key(ledger, role)[1] for role in ROLES}
+    with TestClient(create_app(Services(ledger, policy, views))) as client:
+        client.keys = keys  # type: ignore[attr-defined]
+        client.as_role = lambda role: {"Authorization": f"Bearer {keys[role]}"}  # type: ignore[attr-defined]
+        yield client
+    views.close()
+    views.projector.close()

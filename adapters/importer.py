@@ -1,0 +1,173 @@
+"""Import a receivables ledger from CSV (UTF-8, with or without BOM) or XLSX.
+
+One row per invoice: ``customer_id, customer_name, invoice_id, amount, currency,
+issued_on, due_on, paid_amount`` (optional), or the same in Chinese: 客户编号, 客户名称,
+发票号, 金额, 币种, 开票日期, 到期日, 已收金额. A customer is registered the first time
+it is seen; the paid part of an invoice is recorded as a payment allocated to it,
+received on the import's as-of date.
+
+All or nothing: every row is checked against the accounts first (in memory); if any
+row is bad, each bad row is reported with its line number and nothing is recorded.
+Then the accounts are saved many at a time. Importing the same file again records
+nothing new.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.account import Account
+from core.commands import IssueInvoice, ReceivePayment, RegisterCustomer
+from core.errors import DomainError, InvalidCommand, NotFound
+from core.ledger import Ledger
+
+HEADERS = {
+    "customer_id": "customer_id", "客户编号": "customer_id",
+    "customer_name": "customer_name", "客户名称": "customer_name",
+    "invoice_id": "invoice_id", "发票号": "invoice_id",
+    "amount": "amount", "金额": "amount",
+    "currency": "currency", "币种": "currency",
+    "issued_on": "issued_on", "开票日期": "issued_on",
+    "due_on": "due_on", "到期日": "due_on",
+    "paid_amount": "paid_amount", "已收金额": "paid_amount",
+}
+REQUIRED = ("customer_id", "customer_name", "invoice_id", "amount", "currency", "issued_on",
+            "due_on")
+SAVE_BATCH = 500
+
+
+class ImportError_(ValueError):
+    """The file cannot be imported; ``problems`` lists (line, message)."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        self.problems = problems
+        first = "; ".join(f"line {line}: {message}" for line, message in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"{len(problems)} bad row(s), nothing imported: {first}{more}")
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    customers_created: int = 0
+    accounts_changed: int = 0
+    events: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        # XLSX stores numbers as floats; take the shortest text that reads back the same.
+        return repr(value) if not value.is_integer() else str(int(value))
+    return str(value).strip()
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) for each data row; the header is line 1."""
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        rows: Iterator[list[str]] = ([_cell(v) for v in row]
+                                     for row in sheet.iter_rows(values_only=True))
+    else:
+        text = path.read_bytes().decode("utf-8-sig")  # with or without BOM
+        rows = iter(csv.reader(io.StringIO(text)))
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise ImportError_([(1, "the file is empty")]) from None
+    names = [HEADERS.get(h.strip().lstrip("\ufeff")) for h in header]
+    missing = [r for r in REQUIRED if r not in names]
+    if missing:
+        raise ImportError_([(1, f"missing column(s): {', '.join(missing)}")])
+    for number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        yield number, {name: cell.strip() for name, cell in zip(names, row, strict=False)
+                       if name}
+
+
+def import_ledger(ledger: Ledger, path: Path, as_of: date | None = None,
+                  progress: Callable[[int], None] | None = None) -> ImportSummary:
+    """Check every row, then record the whole file, or nothing."""
+    received_on = as_of or date.today()
+    summary = ImportSummary()
+    accounts: dict[str, Account] = {}
+    created: set[str] = set()
+    changed: set[str] = set()
+    problems: list[tuple[int, str]] = []
+    for line, row in read_rows(path):
+        summary.rows += 1
+        try:
+            _apply_row(ledger, row, received_on, accounts, created, changed)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            problems.append((line, f"{where}: {first['msg']}"))
+        except DomainError as error:
+            problems.append((line, f"{error.field or 'row'}: {error.message}"))
+    if problems:
+        raise ImportError_(problems)
+    pending = [accounts[c] for c in sorted(changed)]
+    for start in range(0, len(pending), SAVE_BATCH):
+        chunk = pending[start:start + SAVE_BATCH]
+        summary.events += sum(len(a.pending_events) for a in chunk)
+        ledger.save(*chunk)
+        if progress:
+            progress(len(chunk))
+    summary.customers_created = len(created)
+    summary.accounts_changed = len(changed)
+    return summary
+
+
+def _apply_row(ledger: Ledger, row: dict[str, str], received_on: date,
+               accounts: dict[str, Account], created: set[str], changed: set[str]) -> None:
+    register = RegisterCustomer(customer_id=row.get("customer_id", ""),
+                                name=row.get("customer_name", ""),
+                                currency=row.get("currency", ""),
+                                registered_on=row.get("issued_on") or None)
+    customer_id = register.customer_id
+    account = accounts.get(customer_id)
+    if account is None:
+        try:
+            account = ledger.account(customer_id)
+        except NotFound:
+            assert register.registered_on is not None
+            account = Account.register(**register.model_dump())
+            created.add(customer_id)
+            changed.add(customer_id)
+        accounts[customer_id] = account
+    issue = IssueInvoice(invoice_id=row.get("invoice_id", ""), amount=row.get("amount", ""),
+                         currency=row.get("currency", ""), issued_on=row.get("issued_on", ""),
+                         due_on=row.get("due_on") or None)
+    if account.issue_invoice(**issue.model_dump()):
+        changed.add(customer_id)
+    paid = row.get("paid_amount", "")
+    try:
+        paid_value = Decimal(paid) if paid else Decimal(0)
+    except InvalidOperation:
+        raise InvalidCommand(f"{paid!r} is not a decimal amount", field="paid_amount") from None
+    if paid_value != 0:
+        payment = ReceivePayment(
+            payment_id=f"{issue.invoice_id}-paid", amount=paid, currency=issue.currency,
+            received_on=max(received_on, issue.issued_on),
+            allocations=[{"invoice_id": issue.invoice_id, "amount": paid}])
+        if account.receive_payment(**payment.model_dump()):
+            changed.add(customer_id)
