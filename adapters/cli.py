@@ -203,8 +203,12 @@ def dispatch(
         except ValueError:
             err.print(f"[red]{now!r} is not an RFC 3339 time[/red]")
             raise typer.Exit(EXIT_USAGE) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # a time without an offset is taken as UTC
     ledger = _ledger()
-    summary = Dispatcher(ledger, _policy()).run_once(moment)
+    from adapters.locks import dispatcher_lock
+
+    summary = Dispatcher(ledger, _policy(), lock=dispatcher_lock(ledger.env)).run_once(moment)
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))
                   or "nothing to send")
 
@@ -401,7 +405,9 @@ def audit_verify() -> None:
     ledger = _ledger()
     report = verify(ledger)
     if report.ok:
-        console.print(f"ok: {report.events_checked} events checked, all match their chain")
+        console.print(f"ok: {report.events_checked} events and {report.snapshots_checked} "
+                      "snapshots checked, all match their chain")
+        console.print(f"heads digest: {report.heads_digest} (keep it; compare next time)")
         return
     console.print(f"[red]FAILED[/red]: {report.failure_count} of {report.events_checked} "
                   "events do not match their chain")

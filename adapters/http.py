@@ -313,7 +313,7 @@ def message(request: Request[Any, Any, Any], message_id: FromPath[str]) -> dict[
 
 @get("/v1/kpis", guards=[requires(*EVERYONE)], sync_to_thread=True, tags=["views"])
 def kpis(request: Request[Any, Any, Any],
-         from_: Annotated[str, QueryParameter(query="from")],
+         from_: Annotated[str, QueryParameter(name="from")],
          to: Annotated[str, QueryParameter()]) -> dict[str, Any]:
     """DSO, best possible DSO, CEI, ADD and promise-kept rate, per currency."""
     start, end = _date(from_, "from"), _date(to, "to")
@@ -346,7 +346,8 @@ def audit_verify(request: Request[Any, Any, Any]) -> dict[str, Any]:
     report = verify(_services(request).ledger)
     first = report.first_failure
     return {"ok": report.ok, "events_checked": report.events_checked,
-            "failures": report.failure_count,
+            "snapshots_checked": report.snapshots_checked,
+            "heads_digest": report.heads_digest, "failures": report.failure_count,
             "first_failure": None if first is None else {
                 "customer_id": first.customer_id, "originator_id": first.originator_id,
                 "version": first.originator_version, "topic": first.topic,

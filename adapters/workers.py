@@ -52,7 +52,9 @@ class Workers:
             log.error("projections.follow_failed", error=type(error).__name__)
 
     def _dispatch(self) -> None:
-        dispatcher = Dispatcher(self.ledger, self.host)
+        from adapters.locks import dispatcher_lock
+
+        dispatcher = Dispatcher(self.ledger, self.host, lock=dispatcher_lock(self.ledger.env))
         while not self.stopping.wait(DISPATCH_EVERY):
             try:
                 summary = dispatcher.run_once(datetime.now(UTC))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -53,10 +53,28 @@ class Invoice:
     signed_by: str | None = None
     acknowledged_on: date | None = None
     class_: str = "not_due"
+    movements: list[list[Any]] = field(default_factory=list)
+    """[business date, change of the open amount], in the order recorded."""
 
     @property
     def open_amount(self) -> Decimal:
         return self.amount - self.paid - self.credited - self.written_off
+
+    def move(self, on: date, delta: Decimal) -> None:
+        self.movements.append([on, delta])
+
+    def room_from(self, on: date) -> Decimal:
+        """The most that may leave this invoice on business date ``on``.
+
+        The open amount as of every later date must stay at or above zero, so history
+        as of any date never shows a negative balance (a payment bounced on 1 March
+        does not make room for a credit note dated 1 February).
+        """
+        dates = sorted({on, *(d for d, _ in self.movements if d > on)})
+        lowest = self.open_amount
+        for day in dates:
+            lowest = min(lowest, sum((v for d, v in self.movements if d <= day), ZERO))
+        return max(lowest, ZERO)
 
 
 @dataclass
@@ -155,6 +173,8 @@ class Message:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     """When the dispatcher may try next (after a failure or a hold); None: at once."""
+    invoice_ids: list[str] = field(default_factory=list)
+    sent_at: datetime | None = None
 
 
 RECORDS: dict[str, type[Any]] = {
@@ -513,6 +533,7 @@ class Account(ChainedAggregate):
                 due_on=self.due_on,
                 contract_ref=self.contract_ref,
                 order_ref=self.order_ref,
+                movements=[[self.issued_on, self.amount]],
             )
             delivery = account.deliveries.get(self.invoice_id)
             if delivery is not None:
@@ -539,6 +560,7 @@ class Account(ChainedAggregate):
                 payment.allocations.get(self.invoice_id, ZERO) + self.amount
             )
             invoice.paid += self.amount
+            invoice.move(self.applied_on, -self.amount)
 
     def issue_invoice(
         self,
@@ -566,26 +588,29 @@ class Account(ChainedAggregate):
         if fields["due_on"] < issued_on:
             raise InvalidCommand("due date is before the issue date", field="due_on")
         self._record(self.InvoiceIssued, **fields)
-        self._apply_unapplied_credit(self.invoices[invoice_id])
+        self._apply_unapplied_credit([self.invoices[invoice_id]], issued_on)
         return True
 
-    def _apply_unapplied_credit(self, invoice: Invoice) -> None:
-        # Money received before this invoice existed pays it now, oldest payment first.
-        credits = sorted(
-            (p for p in self.payments.values() if p.unapplied > 0),
-            key=lambda p: (p.received_on, p.payment_id),
-        )
-        for payment in credits:
-            room = self.undisputed_open(invoice)
-            if room <= 0:
-                break
-            self.trigger_event(
-                self.CreditApplied,
-                payment_id=payment.payment_id,
-                invoice_id=invoice.invoice_id,
-                amount=min(room, payment.unapplied),
-                applied_on=max(invoice.issued_on, payment.received_on),
+    def _apply_unapplied_credit(self, invoices: list[Invoice], on: date) -> None:
+        # Money the customer paid that nothing absorbed settles what is now open
+        # (a new invoice, or one a bounce reopened), oldest payment first.
+        for invoice in invoices:
+            credits = sorted(
+                (p for p in self.payments.values() if p.unapplied > 0),
+                key=lambda p: (p.received_on, p.payment_id),
             )
+            for payment in credits:
+                applied_on = max(on, invoice.issued_on, payment.received_on)
+                room = min(self.undisputed_open(invoice), invoice.room_from(applied_on))
+                if room <= 0:
+                    break
+                self.trigger_event(
+                    self.CreditApplied,
+                    payment_id=payment.payment_id,
+                    invoice_id=invoice.invoice_id,
+                    amount=min(room, payment.unapplied),
+                    applied_on=applied_on,
+                )
 
     class DeliveryConfirmed(Fact):
         """The goods were received, proven by a signed receipt (回单签收)."""
@@ -673,6 +698,7 @@ class Account(ChainedAggregate):
                     payment.allocations.get(invoice_id, ZERO) + amount
                 )
                 account.invoices[invoice_id].paid += amount
+                account.invoices[invoice_id].move(self.received_on, -amount)
             account.payments[self.payment_id] = payment
 
     def receive_payment(
@@ -689,14 +715,14 @@ class Account(ChainedAggregate):
         self._check_currency(currency)
         amount = self._money(amount)
         requested = None
-        if allocations is not None:
-            requested = [
-                {
-                    "invoice_id": a["invoice_id"],
-                    "amount": self._money(a["amount"], field=f"allocations[{n}].amount"),
-                }
-                for n, a in enumerate(allocations)
-            ]
+        if allocations:
+            # The same split written in another order, or in two lines for one invoice,
+            # is the same payment.
+            merged: dict[str, Decimal] = {}
+            for n, a in enumerate(allocations):
+                part = self._money(a["amount"], field=f"allocations[{n}].amount")
+                merged[a["invoice_id"]] = merged.get(a["invoice_id"], ZERO) + part
+            requested = [{"invoice_id": i, "amount": merged[i]} for i in sorted(merged)]
         fields: dict[str, Any] = {
             "payment_id": payment_id,
             "amount": amount,
@@ -731,10 +757,11 @@ class Account(ChainedAggregate):
             per_invoice[invoice.invoice_id] = (
                 per_invoice.get(invoice.invoice_id, ZERO) + allocation["amount"]
             )
-            if per_invoice[invoice.invoice_id] > invoice.open_amount:
+            room = invoice.room_from(received_on)
+            if per_invoice[invoice.invoice_id] > room:
                 msg = (
                     f"allocation to invoice {invoice.invoice_id!r} exceeds its open "
-                    f"amount {invoice.open_amount}"
+                    f"amount {room}"
                 )
                 raise InvalidCommand(msg, field=f"allocations[{n}].amount")
         if sum(per_invoice.values(), ZERO) > amount:
@@ -755,7 +782,8 @@ class Account(ChainedAggregate):
             for invoice in eligible:
                 if remaining <= 0:
                     break
-                take = min(part(invoice), remaining)
+                room = invoice.room_from(received_on) - applied.get(invoice.invoice_id, ZERO)
+                take = min(part(invoice), remaining, room)
                 if take > 0:
                     applied[invoice.invoice_id] = applied.get(invoice.invoice_id, ZERO) + take
                     remaining -= take
@@ -785,6 +813,7 @@ class Account(ChainedAggregate):
             for invoice_id, amount in payment.allocations.items():
                 if invoice_id in account.invoices:
                     account.invoices[invoice_id].paid -= amount
+                    account.invoices[invoice_id].move(self.bounced_on, amount)
             payment.allocations = {}
             payment.unapplied = zero(account.currency)
             payment.bounced_on = self.bounced_on
@@ -805,7 +834,8 @@ class Account(ChainedAggregate):
             raise InvalidCommand(
                 "a payment cannot bounce before it was received", field="bounced_on"
             )
-        return self._record(
+        reopened = [self.invoices[i] for i in payment.allocations if i in self.invoices]
+        self._record(
             self.PaymentBounced,
             reversed_allocations=[
                 {"invoice_id": i, "amount": a} for i, a in payment.allocations.items()
@@ -813,6 +843,10 @@ class Account(ChainedAggregate):
             unapplied_removed=payment.unapplied,
             **fields,
         )
+        self._apply_unapplied_credit(
+            sorted(reopened, key=lambda i: (i.due_on, i.issued_on, i.invoice_id)), bounced_on
+        )
+        return True
 
     # ---- credit notes, disputes, write-offs
 
@@ -843,6 +877,7 @@ class Account(ChainedAggregate):
                 reason=self.reason,
             )
             account.invoices[self.invoice_id].credited += self.amount
+            account.invoices[self.invoice_id].move(self.issued_on, -self.amount)
 
     def issue_credit_note(
         self,
@@ -864,14 +899,15 @@ class Account(ChainedAggregate):
             return False
         invoice = self._invoice(invoice_id)
         self._not_before_issue(invoice, issued_on, "issued_on")
-        self._not_beyond_open(invoice, fields["amount"], "a credit note")
+        self._not_beyond_open(invoice, fields["amount"], "a credit note", issued_on)
         return self._record(self.CreditNoteIssued, **fields)
 
-    def _not_beyond_open(self, invoice: Invoice, amount: Decimal, what: str) -> None:
-        if amount > invoice.open_amount:
+    def _not_beyond_open(self, invoice: Invoice, amount: Decimal, what: str, on: date) -> None:
+        room = invoice.room_from(on)
+        if amount > room:
             msg = (
-                f"{what} of {amount} exceeds the open amount {invoice.open_amount} "
-                f"of invoice {invoice.invoice_id!r}"
+                f"{what} of {amount} exceeds the open amount {room} "
+                f"of invoice {invoice.invoice_id!r} on {on}"
             )
             raise InvalidCommand(msg, field="amount")
 
@@ -953,7 +989,10 @@ class Account(ChainedAggregate):
             dispute.resolved_on = self.resolved_on
             dispute.outcome = self.outcome
             dispute.credited_amount = self.credited_amount
-            account.invoices[dispute.invoice_id].credited += self.credited_amount
+            invoice = account.invoices[dispute.invoice_id]
+            invoice.credited += self.credited_amount
+            if self.credited_amount:
+                invoice.move(self.resolved_on, -self.credited_amount)
 
     def resolve_dispute(
         self,
@@ -1000,12 +1039,17 @@ class Account(ChainedAggregate):
                 f"the credit exceeds the disputed amount {dispute.amount}",
                 field="credited_amount",
             )
-        if credited > invoice.open_amount:
+        room = invoice.room_from(resolved_on)
+        if credited > room:
             raise InvalidCommand(
-                f"the credit exceeds the open amount {invoice.open_amount}",
+                f"the credit exceeds the open amount {room}",
                 field="credited_amount",
             )
-        return self._record(self.DisputeResolved, **fields)
+        self._record(self.DisputeResolved, **fields)
+        if outcome == "rejected":
+            # The contested money is owed after all; credit waiting on the account pays it.
+            self._apply_unapplied_credit([invoice], resolved_on)
+        return True
 
     class WrittenOff(Fact):
         """Part or all of an invoice was written off (核销); the claim stays on record."""
@@ -1034,6 +1078,7 @@ class Account(ChainedAggregate):
             }
             invoice = account.invoices[self.invoice_id]
             invoice.written_off += self.amount
+            invoice.move(self.written_off_on, -self.amount)
             invoice.class_ = "dead"
 
     def write_off(
@@ -1056,7 +1101,7 @@ class Account(ChainedAggregate):
             return False
         invoice = self._invoice(invoice_id)
         self._not_before_issue(invoice, written_off_on, "written_off_on")
-        self._not_beyond_open(invoice, fields["amount"], "a write-off")
+        self._not_beyond_open(invoice, fields["amount"], "a write-off", written_off_on)
         return self._record(self.WrittenOff, **fields)
 
     # ---- the case file: contacts, promises, plans, acknowledgments, signals
@@ -1115,6 +1160,7 @@ class Account(ChainedAggregate):
     ) -> bool:
         if occurred_at.tzinfo is None:
             raise InvalidCommand("occurred_at needs a UTC offset", field="occurred_at")
+        occurred_at = occurred_at.astimezone(UTC)  # one instant, one way of writing it
         fields: dict[str, Any] = {
             "occurred_at": occurred_at,
             "channel": channel,
@@ -1288,7 +1334,7 @@ class Account(ChainedAggregate):
         fields: dict[str, Any] = {
             "acknowledged_on": acknowledged_on,
             "document_ref": document_ref,
-            "invoice_ids": list(invoice_ids) if invoice_ids else None,
+            "invoice_ids": sorted(set(invoice_ids)) if invoice_ids else None,
         }
         fields["acknowledgment_id"] = acknowledgment_id or derived_id("acknowledgment", fields)
         if self._is_repeat(self.DebtAcknowledged, fields):
@@ -1297,7 +1343,7 @@ class Account(ChainedAggregate):
             for n, invoice_id in enumerate(invoice_ids):
                 invoice = self._invoice(invoice_id, field=f"invoice_ids[{n}]")
                 self._not_before_issue(invoice, acknowledged_on, "acknowledged_on")
-            covered = list(dict.fromkeys(invoice_ids))
+            covered = sorted(set(invoice_ids))
         else:
             # Without a list, the acknowledgment covers every invoice then open.
             covered = [
@@ -1422,6 +1468,7 @@ class Account(ChainedAggregate):
                 subject=self.subject,
                 recipient=self.recipient,
                 body=self.body,
+                invoice_ids=list(self.invoice_ids),
             )
 
     class MessageHeld(Event):
@@ -1438,7 +1485,9 @@ class Account(ChainedAggregate):
             return self.held_at.date()
 
         def apply(self, account: Account) -> None:
-            message = account.messages[self.message_id]
+            message = account.messages.get(self.message_id)
+            if message is None:  # history as of a date before the message was queued
+                return
             message.status = "held"
             message.next_attempt_at = self.until
 
@@ -1454,8 +1503,11 @@ class Account(ChainedAggregate):
             return self.sent_at.date()
 
         def apply(self, account: Account) -> None:
-            message = account.messages[self.message_id]
+            message = account.messages.get(self.message_id)
+            if message is None:  # history as of a date before the message was queued
+                return
             message.status = "sent"
+            message.sent_at = self.sent_at
             message.attempts = self.attempt
             message.next_attempt_at = None
 
@@ -1474,10 +1526,32 @@ class Account(ChainedAggregate):
             return self.failed_at.date()
 
         def apply(self, account: Account) -> None:
-            message = account.messages[self.message_id]
+            message = account.messages.get(self.message_id)
+            if message is None:  # history as of a date before the message was queued
+                return
             message.status = "pending" if self.retry_at is not None else "failed"
             message.attempts = self.attempt
             message.next_attempt_at = self.retry_at
+
+    class MessageCancelled(Event):
+        """A queued message was not sent: what it demanded is no longer owed, or it
+        no longer applies (the customer paid, disputed, or promised meanwhile)."""
+
+        TOPIC = "huikuan:Account.MessageCancelled"
+        message_id: str
+        cancelled_at: datetime
+        reason: str
+
+        @property
+        def occurred_on(self) -> date:
+            return self.cancelled_at.date()
+
+        def apply(self, account: Account) -> None:
+            message = account.messages.get(self.message_id)
+            if message is None:  # history as of a date before the message was queued
+                return
+            message.status = "cancelled"
+            message.next_attempt_at = None
 
     class InterestCharged(Decision):
         """Late interest (罚息) accrued on an invoice for a span of days."""

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -96,15 +97,21 @@ def _message_id(customer_id: str, as_of: date, stage: str, kind: str, channel: s
 
 
 def _jsonable(value: Any) -> Any:
-    # Plugins may give tuples, sets or dataclasses in ``based_on``; store plain JSON shapes.
-    if isinstance(value, dict):
+    # Plugins may give tuples, sets, dataclasses or floats in ``based_on``; what is
+    # recorded must be plain JSON values (and never a float, which money must not be).
+    if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         items = [_jsonable(v) for v in value]
         return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
     if hasattr(value, "__dataclass_fields__"):
         return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
-    return value
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int, Decimal,
+                                                                       date, datetime)):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
 
 
 class DailyCycle:
@@ -123,10 +130,16 @@ class DailyCycle:
             return None
         return cycle_log.last_as_of
 
-    def run(self, as_of: date) -> CycleSummary:
+    def run(self, as_of: date, *, allow_future: bool = False) -> CycleSummary:
         last = self.last_as_of()
         if last is not None and as_of < last:
             msg = f"the cycle has run for {last}; a cycle for an earlier date ({as_of}) is refused"
+            raise InvalidCommand(msg, field="as_of")
+        # Somewhere on earth it is already tomorrow; later than that is a mistake that
+        # would lock today's cycle out (dates only move forward) and send real letters.
+        latest_today = (datetime.now(UTC) + timedelta(hours=14)).date()
+        if as_of > latest_today and not allow_future:
+            msg = f"{as_of} is in the future; the cycle runs for today or earlier dates"
             raise InvalidCommand(msg, field="as_of")
         summary = CycleSummary(as_of=as_of)
         for aggregate_id in self.ledger.account_ids():
@@ -148,6 +161,14 @@ class DailyCycle:
                 })
                 log.warning("cycle.plugin_failed", customer_id=account.customer_id,
                             plugin=failure.plugin.name, hook=failure.hook)
+                continue
+            except Exception as error:  # one account must never stop the cycle for all
+                summary.failures.append({
+                    "customer_id": account.customer_id, "plugin": "", "hook": "",
+                    "error": repr(error),
+                })
+                log.error("cycle.account_failed", customer_id=account.customer_id,
+                          error=type(error).__name__)
                 continue
             if outcome.recorded:
                 summary.accounts_changed += 1

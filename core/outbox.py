@@ -9,19 +9,56 @@ that may not go now (outside contact hours, too many attempts) is held until it 
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
 import structlog
 
-from core.account import Account
+from core.account import Account, Message
 from core.ledger import Ledger
 from core.plugin import ContactVerdict, DeliveryError, DeliveryReceipt, OutgoingMessage
 from core.policy import PluginFailure, PolicyHost, view_of
 
 log = structlog.get_logger("huikuan.outbox")
+
+_PROCESS_LOCK = threading.Lock()
+
+DEMANDS = {"reminder", "notice", "warning", "lawyer_letter"}
+
+
+@contextmanager
+def _process_lock() -> Iterator[bool]:
+    acquired = _PROCESS_LOCK.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            _PROCESS_LOCK.release()
+
+
+def obsolete(account: Account, message: Message) -> str | None:
+    """Why a queued message should no longer go out, if it should not.
+
+    A demand is never sent for money no longer owed (paid, credited, disputed since),
+    nor after the customer promised or agreed a plan since it was queued.
+    """
+    if message.kind not in DEMANDS and message.channel != "worklist":
+        return None
+    invoices = [account.invoices[i] for i in message.invoice_ids if i in account.invoices]
+    if message.invoice_ids and not any(account.undisputed_open(i) > 0 for i in invoices):
+        return "nothing it demands is still owed undisputed"
+    for promise in account.promises.values():
+        if promise.status == "pending" and promise.made_on >= message.queued_on:
+            return f"the customer promised to pay by {promise.due_on}"
+    for plan in account.plans.values():
+        if plan.status == "active" and plan.agreed_on >= message.queued_on:
+            return "a payment plan was agreed"
+    return None
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=5)
@@ -36,11 +73,13 @@ class Dispatcher:
     """Sends what the cycle queued, through the channel plugins."""
 
     def __init__(self, ledger: Ledger, host: PolicyHost, *, max_attempts: int = MAX_ATTEMPTS,
-                 first_retry: timedelta = FIRST_RETRY) -> None:
+                 first_retry: timedelta = FIRST_RETRY,
+                 lock: Callable[[], AbstractContextManager[bool]] | None = None) -> None:
         self.ledger = ledger
         self.host = host
         self.max_attempts = max_attempts
         self.first_retry = first_retry
+        self.lock = lock or _process_lock
 
     def accounts_with_messages(self) -> list[UUID]:
         """Accounts that have ever had a message queued, in the order first queued."""
@@ -70,10 +109,27 @@ class Dispatcher:
         return due
 
     def run_once(self, now: datetime) -> DispatchSummary:
-        """Try every message that is due at ``now``, one at a time."""
+        """Try every message that is due at ``now``, one at a time.
+
+        One dispatcher at a time: ``lock`` (by default this process's) is held for the
+        run; the adapters pass a lock shared by processes (a PostgreSQL advisory lock,
+        a lock file beside a SQLite database). A run that finds it taken does nothing.
+        """
+        if now.tzinfo is None:
+            raise ValueError("the dispatcher needs an aware time (with a UTC offset)")
         summary = DispatchSummary()
-        for customer_id, message_id in self.due(now):
-            summary.counts[self.dispatch(customer_id, message_id, now)] += 1
+        with self.lock() as acquired:
+            if not acquired:
+                summary.counts["busy"] += 1
+                return summary
+            for customer_id, message_id in self.due(now):
+                try:
+                    outcome = self.dispatch(customer_id, message_id, now)
+                except Exception as error:  # one bad message must not stop the outbox
+                    log.error("message.dispatch_error", customer_id=customer_id,
+                              message_id=message_id, error=type(error).__name__)
+                    outcome = "error"
+                summary.counts[outcome] += 1
         return summary
 
     def dispatch(self, customer_id: str, message_id: str, now: datetime) -> str:
@@ -82,6 +138,11 @@ class Dispatcher:
         message = account.messages[message_id]
         if message.status not in ("pending", "held"):
             return "skipped"
+        reason = obsolete(account, message)
+        if reason is not None:
+            self._record(customer_id, message_id, Account.MessageCancelled, cancelled_at=now,
+                         reason=reason)
+            return "cancelled"
         outgoing = OutgoingMessage(
             message_id=message.message_id, customer_id=customer_id, kind=message.kind,
             channel=message.channel, recipient=message.recipient, subject=message.subject,
@@ -119,18 +180,19 @@ class Dispatcher:
                         channel=outgoing.channel, attempt=outgoing.attempt,
                         retry=retry_at is not None)
             return "failed" if retry_at is None else "retry"
-        self._record(customer_id, message_id, Account.MessageSent, sent_at=now,
-                     attempt=outgoing.attempt, receipt=receipt.reference)
+        if not self._record(customer_id, message_id, Account.MessageSent, sent_at=now,
+                            attempt=outgoing.attempt, receipt=receipt.reference):
+            return "skipped"
         log.info("message.sent", customer_id=customer_id, message_id=message_id,
                  channel=outgoing.channel, attempt=outgoing.attempt)
         return "sent"
 
     def _record(self, customer_id: str, message_id: str, event_class: type[Account.Event],
-                **fields: object) -> None:
+                **fields: object) -> bool:
         def change(account: Account) -> bool:
             if account.messages[message_id].status not in ("pending", "held"):
                 return False  # another dispatcher got there first
             account.record_delivery_outcome(event_class, message_id=message_id, **fields)
             return True
 
-        self.ledger.change(customer_id, "dispatch", change)
+        return self.ledger.change(customer_id, "dispatch", change).recorded

@@ -134,6 +134,7 @@ class MessageView:
     status: str
     queued_on: date
     attempts: int
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,8 @@ def view_of(account: Any) -> AccountView:
         acknowledgments=tuple(dict(a) for a in account.acknowledgments),
         messages=tuple(
             MessageView(message_id=m.message_id, kind=m.kind, channel=m.channel,
-                        status=m.status, queued_on=m.queued_on, attempts=m.attempts)
+                        status=m.status, queued_on=m.queued_on, attempts=m.attempts,
+                        sent_at=m.sent_at)
             for m in account.messages.values()
         ),
     )

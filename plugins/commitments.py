@@ -14,26 +14,30 @@ from decimal import Decimal
 from core.plugin import AccountView, CommitmentOutcome, Settings, hookimpl
 
 
-def _paid_between(account: AccountView, start: date, end: date) -> Decimal:
-    return sum(
-        (p.amount for p in account.payments
-         if p.bounced_on is None and start <= p.received_on <= end),
-        Decimal(0),
-    )
-
-
 @hookimpl
 def huikuan_review_commitments(
     account: AccountView, as_of: date, settings: Settings
 ) -> list[CommitmentOutcome]:
     grace = timedelta(days=int(settings.section("commitments").get("grace_days", 0)))
     outcomes = []
-    for promise in account.promises:
+    # Each payment counts once: promises take the payments in their window in the
+    # order they fall due, so two promises cannot both be kept by one payment.
+    payments = sorted((p for p in account.payments if p.bounced_on is None),
+                      key=lambda p: (p.received_on, p.payment_id))
+    left = {p.payment_id: p.amount for p in payments}
+    for promise in sorted(account.promises, key=lambda p: (p.due_on, p.made_on, p.promise_id)):
+        window_end = min(as_of, promise.due_on + grace)
+        needed = promise.amount
+        paid = Decimal(0)
+        for payment in payments:
+            if promise.made_on <= payment.received_on <= window_end and needed > paid:
+                take = min(left[payment.payment_id], needed - paid)
+                left[payment.payment_id] -= take
+                paid += take
         if promise.status != "pending":
             continue
-        paid = _paid_between(account, promise.made_on, min(as_of, promise.due_on))
-        based_on = {"promised": str(promise.amount), "paid_since_made": str(paid),
-                    "due_on": promise.due_on.isoformat()}
+        based_on = {"promised": str(promise.amount), "paid_towards_it": str(paid),
+                    "due_on": promise.due_on.isoformat(), "grace_days": grace.days}
         if paid >= promise.amount:
             outcomes.append(CommitmentOutcome("promise_kept", promise.promise_id,
                                               based_on=based_on))
@@ -48,7 +52,9 @@ def huikuan_review_commitments(
             owed += installment.amount
             if as_of <= installment.due_on + grace or installment.number in plan.missed:
                 continue
-            paid = _paid_between(account, plan.agreed_on, installment.due_on)
+            paid = sum((p.amount for p in payments
+                        if plan.agreed_on <= p.received_on <= installment.due_on + grace),
+                       Decimal(0))
             if paid < owed:
                 outcomes.append(CommitmentOutcome(
                     "installment_missed", plan.plan_id, installment=installment.number,

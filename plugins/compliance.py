@@ -42,10 +42,16 @@ def huikuan_contact_allowed(
         return ContactVerdict(False, opens, f"outside {start:%H:%M}–{end:%H:%M} local time")
     window = timedelta(days=int(section.get("window_days", 7)))
     limit = int(section.get("max_attempts", 7))
+    # Attempts by people (logged contacts) and by huikuan itself (texts and call or
+    # visit tasks it sent) count alike.
     attempts = sorted(
-        c.occurred_at for c in account.contact_log
-        if c.direction == "outbound" and c.channel in RESTRICTED_CHANNELS
-        and now - window < c.occurred_at <= now
+        [c.occurred_at for c in account.contact_log
+         if c.direction == "outbound" and c.channel in RESTRICTED_CHANNELS
+         and now - window < c.occurred_at <= now]
+        + [m.sent_at for m in account.messages
+           if m.sent_at is not None and (m.channel in RESTRICTED_CHANNELS
+                                         or m.kind in RESTRICTED_KINDS)
+           and now - window < m.sent_at <= now]
     )
     if len(attempts) >= limit:
         return ContactVerdict(False, attempts[-limit] + window,

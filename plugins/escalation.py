@@ -102,7 +102,9 @@ def huikuan_escalation(
 ) -> EscalationDecision | None:
     section = settings.section("escalation")
     if account.customer_id in section.get("exclude_customers", []):
-        return None
+        # Never escalated, and never left with supply held from before the exclusion.
+        return EscalationDecision(stage=account.stage, supply_hold=False,
+                                  based_on={"reason": "excluded from the ladder"})
     demandable = account.demandable()
     if not demandable:
         # Paid, or all that is open is disputed: never chased.

@@ -28,7 +28,8 @@ def day(offset: int) -> date:
 @pytest.fixture
 def run(ledger, policy):
     cycle = DailyCycle(ledger, policy)
-    return cycle.run
+    # These tests walk the ladder through dates that may lie after the real today.
+    return lambda as_of: cycle.run(as_of, allow_future=True)
 
 
 @pytest.fixture
@@ -293,3 +294,53 @@ def test_per_grade_ladders(ledger, settings_env):
     DailyCycle(ledger, PolicyHost(settings, load_entry_points=False)).run(day(1))
     assert ledger.account("C-A").stage == "notice"
     assert ledger.account("C-E").stage == "lawyer_letter"
+
+
+def test_a_date_in_the_future_is_refused(ledger, acme, policy):
+    with pytest.raises(InvalidCommand, match="is in the future"):
+        DailyCycle(ledger, policy).run(date.today() + timedelta(days=3))
+    assert DailyCycle(ledger, policy).last_as_of() is None
+
+
+def test_plugin_output_that_is_not_plain_json_is_recorded_safely(ledger, acme, settings_env):
+    from adapters.settings import load_settings
+    from tests.conftest import REPO
+
+    class Sloppy:
+        @hookimpl(tryfirst=True)
+        def huikuan_escalation(self, account):
+            from core.plugin import EscalationDecision
+
+            return EscalationDecision(stage="notice", based_on={"ratio": 0.25, "days": {1, 2}})
+
+    host = PolicyHost(load_settings(REPO / "plugins.toml", env=settings_env),
+                      extra_plugins=[("sloppy", Sloppy())], load_entry_points=False)
+    summary = DailyCycle(ledger, host).run(day(1))
+    assert summary.failures == []
+    stage = next(e for e in ledger.events.get(account_id(acme))
+                 if isinstance(e, Account.StageEntered))
+    assert stage.based_on == {"ratio": "0.25", "days": [1, 2]}
+
+
+def test_one_payment_keeps_one_promise_not_two(ledger, acme, run):
+    ledger.execute(acme, MakePromise(promise_id="PR-1", amount="500.00", made_on=day(2),
+                                     due_on=day(10)))
+    ledger.execute(acme, MakePromise(promise_id="PR-2", amount="500.00", made_on=day(2),
+                                     due_on=day(12)))
+    ledger.execute(acme, ReceivePayment(payment_id="P-1", amount="500.00", currency="CNY",
+                                        received_on=day(5)))
+    run(day(13))
+    promises = ledger.account(acme).promises
+    assert (promises["PR-1"].status, promises["PR-2"].status) == ("kept", "broken")
+
+
+def test_a_payment_within_the_grace_days_keeps_the_promise(ledger, acme, settings_env):
+    from core.plugin import Settings
+
+    settings = Settings(sections={"commitments": {"grace_days": 3}}, env=settings_env)
+    ledger.execute(acme, MakePromise(promise_id="PR-1", amount="500.00", made_on=day(2),
+                                     due_on=day(10)))
+    ledger.execute(acme, ReceivePayment(payment_id="P-1", amount="500.00", currency="CNY",
+                                        received_on=day(12)))
+    DailyCycle(ledger, PolicyHost(settings, load_entry_points=False)).run(day(14))
+    assert ledger.account(acme).promises["PR-1"].status == "kept"

@@ -97,3 +97,24 @@ def test_a_contact_happens_on_the_customers_local_date(ledger, customer):
 def test_unknown_customer_has_no_history(ledger):
     with pytest.raises(NotFound):
         ledger.history("NOBODY")
+
+
+def test_a_reduction_dated_before_a_bounce_cannot_use_the_money_the_bounce_reopened(
+    ledger, customer
+):
+    from core.commands import IssueCreditNote
+    from core.errors import InvalidCommand
+
+    customer()
+    ledger.execute("C-1", invoice("I-1", "100.00", date(2026, 1, 1)))
+    ledger.execute("C-1", pay("P-1", "100.00", date(2026, 1, 10)))
+    ledger.execute("C-1", BouncePayment(payment_id="P-1", bounced_on=date(2026, 3, 1)))
+    # On 1 February the invoice was paid (the bounce came later): nothing to credit then.
+    with pytest.raises(InvalidCommand, match=r"exceeds the open amount 0\.00"):
+        ledger.execute("C-1", IssueCreditNote(credit_note_id="CN-1", invoice_id="I-1",
+                                              amount="100.00", issued_on=date(2026, 2, 1)))
+    # Dated after the bounce it is fine, and every past date stays non-negative.
+    ledger.execute("C-1", IssueCreditNote(credit_note_id="CN-1", invoice_id="I-1",
+                                          amount="100.00", issued_on=date(2026, 3, 2)))
+    for day in (date(2026, 1, 5), date(2026, 2, 15), date(2026, 3, 1), date(2026, 3, 2)):
+        assert ledger.account_as_of("C-1", day).invoices["I-1"].open_amount >= 0

@@ -111,3 +111,23 @@ def test_registering_again(ledger):
     assert not ledger.register_customer(changed(cmd, credit_limit="5000.00")).recorded
     with pytest.raises(Conflict, match="registered with different details"):
         ledger.register_customer(changed(cmd, currency="USD"))
+
+
+def test_the_same_fact_written_differently_is_recognised(ledger, account):
+    from datetime import timedelta, timezone
+
+    ledger.execute(account, invoice("I-2", "100.00", date(2026, 2, 2)))
+    split = [{"invoice_id": "I-1", "amount": "10.00"}, {"invoice_id": "I-2", "amount": "20.00"}]
+    pay = ReceivePayment(payment_id="P-1", amount="30.00", currency="CNY", received_on=D,
+                         allocations=split)
+    assert ledger.execute(account, pay).recorded
+    assert not ledger.execute(account, changed(pay, allocations=split[::-1])).recorded
+    shanghai = datetime(2026, 3, 1, 14, 30, tzinfo=timezone(timedelta(hours=8)))
+    call = LogContact(occurred_at=shanghai, channel="phone", direction="outbound",
+                      outcome="reached")
+    assert ledger.execute(account, call).recorded
+    assert not ledger.execute(account, changed(call, occurred_at=shanghai.astimezone(UTC))
+                              ).recorded
+    ack = AcknowledgeDebt(acknowledged_on=D, invoice_ids=["I-1", "I-2"])
+    assert ledger.execute(account, ack).recorded
+    assert not ledger.execute(account, changed(ack, invoice_ids=["I-2", "I-1", "I-1"])).recorded

@@ -160,3 +160,89 @@ def test_letters_are_rendered_as_documents(ledger, host, settings_env):
 
     text = (Path(settings_env["HUIKUAN_LETTER_DIR"]) / f"{letter.message_id}.txt").read_text()
     assert "警告函" in text and "1000.00 CNY" in text and "2026-02-22" in text
+
+
+def test_a_demand_for_money_no_longer_owed_is_cancelled_not_sent(ledger, host, webhook,
+                                                                 mailbox):
+    from core.commands import ReceivePayment
+
+    customer_with_notice(ledger, host)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    # The customer pays before the dispatcher gets to the notice.
+    ledger.execute("C-1", ReceivePayment(payment_id="P-1", amount="1000.00", currency="CNY",
+                                         received_on=NOTICE_DAY))
+    summary = Dispatcher(ledger, host).run_once(MORNING)
+    assert summary.counts == Counter(cancelled=3)
+    assert mailbox.messages == [] and webhook.requests == []
+    assert set(statuses(ledger).values()) == {"cancelled"}
+
+
+def test_two_dispatchers_at_once_send_each_message_once(ledger, host, webhook):
+    import threading
+
+    for n in range(1, 4):
+        customer_with_notice(ledger, host, f"C-{n}", n=n)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    start = threading.Barrier(2)
+    results = []
+
+    def run():
+        start.wait()
+        results.append(Dispatcher(ledger, host).run_once(MORNING).counts)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Whichever ran, every text went out once; a second run finds nothing to do.
+    assert sorted(r["json"]["message_id"] for r in webhook.requests) == sorted(
+        {r["json"]["message_id"] for r in webhook.requests})
+    assert len(webhook.requests) == 3
+    assert Dispatcher(ledger, host).run_once(MORNING).counts == Counter()
+
+
+def test_a_failing_plugin_does_not_block_the_outbox(ledger, settings_env, env, webhook):
+    from core.plugin import hookimpl
+
+    class Picky:
+        @hookimpl
+        def huikuan_contact_allowed(self, message):
+            if message.customer_id == "C-1":
+                raise RuntimeError("boom")
+
+    host = PolicyHost(load_settings(REPO / "plugins.toml", env=env),
+                      extra_plugins=[("picky", Picky())], load_entry_points=False)
+    customer_with_notice(ledger, host, "C-1", n=1)
+    customer_with_notice(ledger, host, "C-2", n=2)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    summary = Dispatcher(ledger, host).run_once(MORNING)
+    assert summary.counts["error"] == 3 and summary.counts["sent"] == 3
+    assert statuses(ledger, "C-2")[("notice", "sms")] == "sent"
+
+
+def test_history_before_a_message_was_queued_reads_fine_after_it_was_sent(ledger, host):
+    customer_with_notice(ledger, host)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    # Sent at 17:00 UTC on 31 January: already 1 February in Shanghai.
+    Dispatcher(ledger, host).run_once(datetime(2026, 2, 1, 1, 0, tzinfo=UTC))
+    assert ledger.account_as_of("C-1", date(2026, 1, 31)).messages == {}
+
+
+def test_sent_texts_count_towards_the_seven_attempts(ledger, host, webhook):
+    customer_with_notice(ledger, host)
+    for n in range(5):
+        ledger.execute("C-1", LogContact(
+            occurred_at=datetime(2026, 1, 27 + n, 3, tzinfo=UTC), channel="phone",
+            direction="outbound", outcome="no_answer"))
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    # 5 calls + the text + the call task = 7: the next text must wait.
+    assert Dispatcher(ledger, host).run_once(MORNING).counts == Counter(sent=3)
+    from core.plugin import OutgoingMessage
+    from core.policy import view_of
+
+    verdicts = host.collect("huikuan_contact_allowed", message=OutgoingMessage(
+        message_id="m-x", customer_id="C-1", kind="notice", channel="sms", recipient="x",
+        subject="", body="", attempt=1), account=view_of(ledger.account("C-1")),
+        now=MORNING + timedelta(hours=1))
+    assert [v.allowed for v, _ in verdicts] == [False]

@@ -93,3 +93,14 @@ def test_a_bounced_payment_reopens_what_it_settled(ledger, customer):
         {"invoice_id": "I-1", "amount": Decimal("100.00")},
         {"invoice_id": "I-2", "amount": Decimal("50.00")},
     ]
+
+
+def test_credit_waiting_on_the_account_pays_what_a_bounce_reopens(ledger, customer):
+    customer()
+    ledger.execute("C-1", invoice("I-1", "100.00", date(2026, 1, 1)))
+    ledger.execute("C-1", pay("P-1", "100.00", date(2026, 2, 1)))
+    ledger.execute("C-1", pay("P-2", "60.00", date(2026, 2, 2)))  # nothing left to pay: credit
+    account = ledger.execute("C-1", BouncePayment(payment_id="P-1",
+                                                   bounced_on=date(2026, 2, 5))).account
+    assert account.invoices["I-1"].open_amount == Decimal("40.00")
+    assert account.unapplied_credit == 0

@@ -26,7 +26,8 @@ TOPICS = {
     "huikuan:Account.StageEntered", "huikuan:Account.SupplyHeld",
     "huikuan:Account.SupplyReleased", "huikuan:Account.MessageQueued",
     "huikuan:Account.MessageHeld", "huikuan:Account.MessageSent",
-    "huikuan:Account.MessageFailed", "huikuan:Account.InterestCharged",
+    "huikuan:Account.MessageFailed", "huikuan:Account.MessageCancelled",
+    "huikuan:Account.InterestCharged",
     "huikuan:Account.ClassChanged", "huikuan:Account.RiskChanged",
 }
 
