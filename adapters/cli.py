@@ -420,3 +420,7 @@ def audit_verify() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

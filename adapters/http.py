@@ -462,7 +462,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     workers = int(os.environ.get("HUIKUAN_WORKERS", "1"))
     uvicorn.run("adapters.http:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="warning")
+                workers=workers, log_level=os.environ.get("HUIKUAN_SERVER_LOG_LEVEL", "info"),
+                access_log=False)
 
 
 def json_dumps(value: Any) -> str:

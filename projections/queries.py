@@ -9,6 +9,7 @@ replays that one account.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -46,10 +47,25 @@ class Views:
         self.host = host
         self.projector = projector or Projector(ledger, host)
         self.db: ViewDatabase = self.projector.db
-        self.conn = self.db.connect()
+        # A connection per thread: the API answers many reads at once.
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._connections_lock = threading.Lock()
+
+    @property
+    def conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self.db.connect()
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
 
     def close(self) -> None:
-        self.conn.close()
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
 
     def fresh(self) -> Views:
         """Bring the views up to every event recorded so far (read-your-writes)."""

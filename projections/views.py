@@ -128,11 +128,15 @@ class Projector:
         self.db = ViewDatabase(ledger.env)
         self.batch_size = batch_size
         self.on_event = on_event  # a hook for tests and progress bars
+        # One projector, one connection, one batch at a time: request threads that all
+        # want the views fresh take turns, and each finds the work of the one before.
+        self._lock = threading.RLock()
         self._conn = self.db.connect()
         self.create_tables()
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            self._conn.close()
 
     # ---- schema
 
@@ -153,20 +157,27 @@ class Projector:
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Throw the views away and fold every event again. Returns the events applied."""
-        self.drop_tables()
-        self.create_tables()
-        return self.catch_up(progress=progress)
+        with self._lock:
+            self.drop_tables()
+            self.create_tables()
+            return self._catch_up(None, progress)
 
     # ---- following the log
 
     def position(self) -> int:
-        rows = self.db.query(self._conn, "SELECT position FROM hk_tracking WHERE name = ?",
-                             (TRACKING_NAME,))
+        with self._lock:
+            rows = self.db.query(self._conn, "SELECT position FROM hk_tracking WHERE name = ?",
+                                 (TRACKING_NAME,))
         return int(rows[0][0]) if rows else 0
 
     def catch_up(self, until: int | None = None,
                  progress: Callable[[int, int], None] | None = None) -> int:
         """Apply every event recorded after the tracked position (up to ``until``)."""
+        with self._lock:
+            return self._catch_up(until, progress)
+
+    def _catch_up(self, until: int | None,
+                  progress: Callable[[int, int], None] | None) -> int:
         applied = 0
         total = self.ledger.recorder.max_notification_id() or 0
         while True:
