@@ -139,24 +139,24 @@ def import_ledger(ledger: Ledger, path: Path, as_of: date | None = None,
 
 def _apply_row(ledger: Ledger, row: dict[str, str], received_on: date,
                accounts: dict[str, Account], created: set[str], changed: set[str]) -> None:
+    # The invoice first, so a bad cell is named by its column in the file.
+    issue = IssueInvoice(invoice_id=row.get("invoice_id", ""), amount=row.get("amount", ""),
+                         currency=row.get("currency", ""), issued_on=row.get("issued_on", ""),
+                         due_on=row.get("due_on") or None)
     register = RegisterCustomer(customer_id=row.get("customer_id", ""),
                                 name=row.get("customer_name", ""),
                                 currency=row.get("currency", ""),
-                                registered_on=row.get("issued_on") or None)
+                                registered_on=issue.issued_on)
     customer_id = register.customer_id
     account = accounts.get(customer_id)
     if account is None:
         try:
             account = ledger.account(customer_id)
         except NotFound:
-            assert register.registered_on is not None
             account = Account.register(**register.model_dump())
             created.add(customer_id)
             changed.add(customer_id)
         accounts[customer_id] = account
-    issue = IssueInvoice(invoice_id=row.get("invoice_id", ""), amount=row.get("amount", ""),
-                         currency=row.get("currency", ""), issued_on=row.get("issued_on", ""),
-                         due_on=row.get("due_on") or None)
     if account.issue_invoice(**issue.model_dump()):
         changed.add(customer_id)
     paid = row.get("paid_amount", "")

@@ -13,6 +13,7 @@ import sys
 from typing import TextIO
 
 import structlog
+import structlog.tracebacks
 
 _configured = False
 
@@ -45,7 +46,10 @@ def configure_logging(
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),
-            structlog.processors.dict_tracebacks if json else structlog.dev.set_exc_info,
+            # Tracebacks without local variables: locals can hold API keys and request data.
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ) if json else structlog.dev.set_exc_info,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

@@ -85,11 +85,20 @@ NonNegativeAmount = Annotated[
 ]
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def _iso_date(value: Any) -> Any:
-    # Business dates are YYYY-MM-DD only: no timestamps, no numbers.
-    if isinstance(value, date) and not hasattr(value, "hour"):
-        return value
+    # Business dates are YYYY-MM-DD only: no timestamps, no numbers; and within reason,
+    # so that adding terms or limitation years to one can never leave the calendar.
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date") from None
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        if not EARLIEST <= value <= LATEST:
+            raise ValueError(f"a business date lies between {EARLIEST} and {LATEST}")
         return value
     raise ValueError("a date is written YYYY-MM-DD")
 
