@@ -15,10 +15,14 @@ $(BIN)/huikuan: pyproject.toml examples/huikuan-gentle/pyproject.toml
 
 install: $(BIN)/huikuan
 
-## Set up, load the demo portfolio into ./var/huikuan.sqlite3 and show it.
+## Set up, load the demo portfolio into ./var/huikuan.sqlite3, run a cycle, make an
+## admin key (printed), and serve the API on http://127.0.0.1:8000 (Ctrl-C stops it).
 demo: install
 	$(BIN)/huikuan demo
-	$(BIN)/huikuan audit verify
+	$(BIN)/huikuan cycle --as-of $$(date +%F) || true
+	@echo "admin API key (keep it):"
+	@$(BIN)/huikuan keys create --role admin
+	$(BIN)/huikuan serve
 
 ## Set up and run every check: ruff, mypy on core/, pytest on SQLite and PostgreSQL.
 test: install lint

@@ -1,11 +1,13 @@
-"""python -m bench [--accounts N] [--invoices M] [--database-url URL]
+"""python -m bench [projections|http|all] [--accounts N] [--invoices M] [--requests R]
 
 Generates a synthetic portfolio (skewed customer sizes, partial payments, a share
 overdue) straight through the domain, saving many accounts per transaction, then
 measures and prints, each beside its baseline from the same run:
 
 - projection rebuild time against reading and decoding the same notifications;
-- aging and worklist query latency (p50/p99) over the projected tables.
+- aging and worklist query latency (p50/p99) over the projected tables;
+- HTTP writes and reads (requests/s, p50/p99) against a real server process, beside
+  the eventsourcing library's own single-save rate on the same kind of database.
 
 Numbers from a noisy machine mean little alone; the ratios are the result.
 """
@@ -75,11 +77,23 @@ def percentile(samples: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", default="all", choices=["projections", "http", "all"])
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--invoices", type=int, default=20000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
+    if args.what in ("projections", "all"):
+        projections_bench(args)
+    if args.what in ("http", "all"):
+        from bench.http import http_bench
+
+        http_bench(args)
+
+
+def projections_bench(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
         ledger = Ledger(env=ledger_env(url))

@@ -74,7 +74,8 @@ def issue_key(ledger: Ledger, role: str) -> tuple[str, str]:
 def role_of(ledger: Ledger, key: str) -> tuple[str, str] | None:
     """(key id, role) for a presented key, or None if it is unknown."""
     try:
-        ring: KeyRing = ledger.repository.get(KEYRING_ID)
+        # Read only: no copy of the cached ring is needed.
+        ring: KeyRing = ledger.repository.get(KEYRING_ID, deepcopy_from_cache=False)
     except AggregateNotFoundError:
         return None
     found = ring.keys.get(key_hash(key))
