@@ -83,7 +83,7 @@ def demo(
 
 
 def _portfolio_table(ledger: Ledger, today: date, limit: int) -> None:
-    accounts = [ledger.repository.get(i) for i in ledger.account_ids()]
+    accounts = [ledger.get(i) for i in ledger.account_ids()]
     accounts.sort(key=lambda a: a.overdue(today), reverse=True)
     table = Table(title=f"Most overdue as of {today}")
     for column in ("customer", "collector", "currency", "outstanding", "overdue", "disputed"):

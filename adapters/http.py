@@ -623,6 +623,11 @@ def create_app(services: Services | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar):  # type: ignore[no-untyped-def]
+        # Blocking handlers run in threads; size the pool for the machine, not anyio's 40.
+        import anyio.to_thread
+
+        threads = int(os.environ.get("HUIKUAN_THREADS", str((os.cpu_count() or 2) * 4)))
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         owned = services is None
         workers = None
         if owned:

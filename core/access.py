@@ -59,7 +59,7 @@ def issue_key(ledger: Ledger, role: str) -> tuple[str, str]:
     key_id = "key-" + secrets.token_hex(4)
     for _ in range(50):
         try:
-            ring: KeyRing = ledger.repository.get(KEYRING_ID)
+            ring: KeyRing = ledger.get(KEYRING_ID)
         except AggregateNotFoundError:
             ring = KeyRing._create(KeyRing.Created, id=KEYRING_ID)
         ring.trigger_event(KeyRing.KeyIssued, key_id=key_id, key_hash=key_hash(key), role=role)
@@ -75,7 +75,7 @@ def role_of(ledger: Ledger, key: str) -> tuple[str, str] | None:
     """(key id, role) for a presented key, or None if it is unknown."""
     try:
         # Read only: no copy of the cached ring is needed.
-        ring: KeyRing = ledger.repository.get(KEYRING_ID, deepcopy_from_cache=False)
+        ring: KeyRing = ledger.get(KEYRING_ID, copy=False)
     except AggregateNotFoundError:
         return None
     found = ring.keys.get(key_hash(key))

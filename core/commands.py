@@ -46,7 +46,8 @@ def _plain_text(value: str) -> str:
 
 
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_plain_text),
 ]
 Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_plain_text)]
@@ -55,7 +56,9 @@ Ref = Annotated[str, StringConstraints(max_length=200), AfterValidator(_plain_te
 
 def _decimal(value: Any) -> Any:
     if isinstance(value, (float, bool)):
-        raise ValueError('amounts are decimal strings such as "1250.00", not numbers with a fraction')  # noqa: E501
+        raise ValueError(
+            'amounts are decimal strings such as "1250.00", not numbers with a fraction'
+        )
     if isinstance(value, str):
         try:
             parsed = Decimal(value.strip())
@@ -75,9 +78,7 @@ def _bounded(value: Decimal) -> Decimal:
     return value
 
 
-Amount = Annotated[
-    Decimal, BeforeValidator(_decimal), Field(gt=0), AfterValidator(_bounded)
-]
+Amount = Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0), AfterValidator(_bounded)]
 """A positive amount; the account checks its decimal places against its currency."""
 
 NonNegativeAmount = Annotated[
@@ -129,19 +130,44 @@ Grade = Literal["A", "B", "C", "D", "E"]
 Channel = Literal["phone", "sms", "email", "letter", "visit", "wechat"]
 Direction = Literal["outbound", "inbound"]
 ContactOutcome = Literal["reached", "no_answer", "refused", "promised", "disputed", "wrong_number"]
-DATA_SIGNALS = ("broken_promise", "missed_installment", "bounced_payment", "paying_later",
-                "unreachable")
+DATA_SIGNALS = (
+    "broken_promise",
+    "missed_installment",
+    "bounced_payment",
+    "paying_later",
+    "unreachable",
+)
 REPORTED_SIGNALS = (
-    "office_downgrade", "management_turnover", "lawsuit", "finance_avoiding",
-    "owner_unreachable", "owner_accident", "internal_conflict", "speculation",
-    "postdated_cheques", "bank_changes", "dumping_below_cost", "oversized_order",
-    "overexpansion", "own_receivables_stuck",
+    "office_downgrade",
+    "management_turnover",
+    "lawsuit",
+    "finance_avoiding",
+    "owner_unreachable",
+    "owner_accident",
+    "internal_conflict",
+    "speculation",
+    "postdated_cheques",
+    "bank_changes",
+    "dumping_below_cost",
+    "oversized_order",
+    "overexpansion",
+    "own_receivables_stuck",
 )
 ReportedSignal = Literal[
-    "office_downgrade", "management_turnover", "lawsuit", "finance_avoiding",
-    "owner_unreachable", "owner_accident", "internal_conflict", "speculation",
-    "postdated_cheques", "bank_changes", "dumping_below_cost", "oversized_order",
-    "overexpansion", "own_receivables_stuck",
+    "office_downgrade",
+    "management_turnover",
+    "lawsuit",
+    "finance_avoiding",
+    "owner_unreachable",
+    "owner_accident",
+    "internal_conflict",
+    "speculation",
+    "postdated_cheques",
+    "bank_changes",
+    "dumping_below_cost",
+    "oversized_order",
+    "overexpansion",
+    "own_receivables_stuck",
 ]
 
 
@@ -156,7 +182,9 @@ class ContactPerson(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: Name
     role: Ref | None = None
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)] | None = None  # noqa: E501
+    email: (
+        Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)] | None
+    ) = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{3,32}$")] | None = None
 
 
@@ -164,6 +192,31 @@ class RegisterCustomer(Command):
     """Open a customer's account (客户建档)."""
 
     ACTION = "register"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "HD-001",
+                    "name": "华东机电有限公司",
+                    "currency": "CNY",
+                    "payment_terms_days": 30,
+                    "credit_limit": "200000.00",
+                    "credit_grade": "B",
+                    "collector": "li.wei",
+                    "contacts": [
+                        {
+                            "name": "王会计",
+                            "role": "AP",
+                            "email": "ap@huadong.example",
+                            "phone": "+86 21 5555 0101",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
     customer_id: Id
     name: Name
     currency: Currency
@@ -188,6 +241,21 @@ class IssueInvoice(Command):
     """A sale invoiced: a receivable falling due on ``due_on`` (default: issued + terms)."""
 
     ACTION = "issue_invoice"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "invoice_id": "INV-2026-0001",
+                    "amount": "12500.00",
+                    "currency": "CNY",
+                    "issued_on": "2026-08-01",
+                    "contract_ref": "HT-88",
+                }
+            ]
+        },
+    )
     invoice_id: Id
     amount: Amount
     currency: Currency
@@ -201,6 +269,20 @@ class ConfirmDelivery(Command):
     """Proof of delivery (回单签收)."""
 
     ACTION = "confirm_delivery"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "invoice_id": "INV-2026-0001",
+                    "delivered_on": "2026-08-03",
+                    "receipt_ref": "QS-88",
+                    "signed_by": "王会计",
+                }
+            ]
+        },
+    )
     invoice_id: Id
     delivered_on: BusinessDate
     receipt_ref: Ref | None = None
@@ -217,6 +299,22 @@ class ReceivePayment(Command):
     """A payment; without allocations it settles the oldest due first."""
 
     ACTION = "receive_payment"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "payment_id": "PAY-0001",
+                    "amount": "5000.00",
+                    "currency": "CNY",
+                    "received_on": "2026-09-10",
+                    "method": "bank_transfer",
+                    "allocations": [{"invoice_id": "INV-2026-0001", "amount": "5000.00"}],
+                }
+            ]
+        },
+    )
     payment_id: Id
     amount: Amount
     currency: Currency
@@ -238,6 +336,21 @@ class IssueCreditNote(Command):
     """An allowance (折让) against an invoice."""
 
     ACTION = "issue_credit_note"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "credit_note_id": "CN-01",
+                    "invoice_id": "INV-2026-0001",
+                    "amount": "250.00",
+                    "issued_on": "2026-08-20",
+                    "reason": "折让",
+                }
+            ]
+        },
+    )
     credit_note_id: Id
     invoice_id: Id
     amount: Amount
@@ -247,6 +360,21 @@ class IssueCreditNote(Command):
 
 class RaiseDispute(Command):
     ACTION = "raise_dispute"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "dispute_id": "D-01",
+                    "invoice_id": "INV-2026-0001",
+                    "amount": "1000.00",
+                    "raised_on": "2026-09-25",
+                    "reason": "质量异议",
+                }
+            ]
+        },
+    )
     dispute_id: Id
     invoice_id: Id
     amount: Amount
@@ -266,6 +394,22 @@ class LogContact(Command):
     """A contact in the case file: who, when, channel, what was said, outcome."""
 
     ACTION = "log_contact"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "occurred_at": "2026-09-02T14:30:00+08:00",
+                    "channel": "phone",
+                    "direction": "outbound",
+                    "outcome": "promised",
+                    "note": "will pay by the 20th",
+                    "collector": "li.wei",
+                }
+            ]
+        },
+    )
     occurred_at: AwareDatetime
     channel: Channel
     direction: Direction
@@ -280,6 +424,22 @@ class MakePromise(Command):
     """A promise to pay (付款承诺书)."""
 
     ACTION = "make_promise"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "promise_id": "PR-01",
+                    "amount": "7000.00",
+                    "made_on": "2026-09-12",
+                    "due_on": "2026-09-20",
+                    "written": True,
+                    "document_ref": "付款承诺书-01",
+                }
+            ]
+        },
+    )
     promise_id: Id
     amount: Amount
     due_on: BusinessDate
@@ -296,6 +456,22 @@ class Installment(BaseModel):
 
 class AgreePaymentPlan(Command):
     ACTION = "agree_payment_plan"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "plan_id": "PL-01",
+                    "agreed_on": "2026-10-01",
+                    "installments": [
+                        {"due_on": "2026-10-31", "amount": "3000.00"},
+                        {"due_on": "2026-11-30", "amount": "3000.00"},
+                    ],
+                }
+            ]
+        },
+    )
     plan_id: Id
     agreed_on: BusinessDate
     installments: list[Installment] = Field(min_length=1, max_length=120)
@@ -305,6 +481,19 @@ class AcknowledgeDebt(Command):
     """The debtor acknowledged the debt in writing: the limitation period restarts."""
 
     ACTION = "acknowledge_debt"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "acknowledged_on": "2026-10-15",
+                    "document_ref": "对账函-2026Q3",
+                    "invoice_ids": ["INV-2026-0001"],
+                }
+            ]
+        },
+    )
     acknowledged_on: BusinessDate
     document_ref: Ref | None = None
     invoice_ids: list[Id] | None = Field(default=None, max_length=1000)
@@ -315,6 +504,19 @@ class ReportRiskSignal(Command):
     """A danger sign observed by a collector."""
 
     ACTION = "report_risk_signal"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "signal": "finance_avoiding",
+                    "observed_on": "2026-10-02",
+                    "note": "finance staff not answering",
+                }
+            ]
+        },
+    )
     signal: ReportedSignal
     observed_on: BusinessDate
     note: Text | None = None
@@ -325,6 +527,20 @@ class WriteOff(Command):
     """Write-off (核销); the claim stays on record."""
 
     ACTION = "write_off"
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "invoice_id": "INV-2026-0001",
+                    "amount": "1000.00",
+                    "written_off_on": "2027-12-31",
+                    "reason": "uncollectable",
+                }
+            ]
+        },
+    )
     invoice_id: Id
     amount: Amount
     written_off_on: BusinessDate

@@ -125,7 +125,7 @@ class DailyCycle:
 
     def last_as_of(self) -> date | None:
         try:
-            cycle_log: CycleLog = self.ledger.repository.get(CYCLE_LOG_ID)
+            cycle_log: CycleLog = self.ledger.get(CYCLE_LOG_ID)
         except AggregateNotFoundError:
             return None
         return cycle_log.last_as_of
@@ -143,7 +143,7 @@ class DailyCycle:
             raise InvalidCommand(msg, field="as_of")
         summary = CycleSummary(as_of=as_of)
         for aggregate_id in self.ledger.account_ids():
-            account: Account = self.ledger.repository.get(aggregate_id)
+            account: Account = self.ledger.get(aggregate_id)
             summary.accounts += 1
             counts: Counter[str] = Counter()
 
@@ -182,7 +182,7 @@ class DailyCycle:
     def _record_completed(self, summary: CycleSummary) -> None:
         for _ in range(50):
             try:
-                cycle_log: CycleLog = self.ledger.repository.get(CYCLE_LOG_ID)
+                cycle_log: CycleLog = self.ledger.get(CYCLE_LOG_ID)
             except AggregateNotFoundError:
                 cycle_log = CycleLog.start()
             if cycle_log.last_as_of is not None and cycle_log.last_as_of >= summary.as_of:

@@ -12,7 +12,8 @@ the tables keep their names whatever the class is called.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -71,6 +72,18 @@ class Ledger(Application[UUID]):
         "AGGREGATE_CACHE_MAXSIZE": "2000",
         "ORIGINATOR_ID_TYPE": "uuid",
     }
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env=env)
+        # The library fast-forwards a cached aggregate under a lock but copies it outside
+        # that lock; two threads reading one account at once could copy it mid-update.
+        # Reads of one aggregate therefore take turns (striped locks, a fixed number).
+        self._read_locks = [threading.Lock() for _ in range(64)]
+
+    def get(self, aggregate_id: UUID, *, copy: bool = True) -> Any:
+        """The aggregate as it stands now (a private copy unless ``copy`` is False)."""
+        with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
+            return self.repository.get(aggregate_id, deepcopy_from_cache=copy)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -165,7 +178,7 @@ class Ledger(Application[UUID]):
     def account(self, customer_id: str) -> Account:
         """The account as it stands now."""
         try:
-            account: Account = self.repository.get(account_id(customer_id))
+            account: Account = self.get(account_id(customer_id))
         except AggregateNotFoundError:
             raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
         assert isinstance(account, Account)

@@ -100,7 +100,7 @@ class Dispatcher:
         """(customer id, message id) of every message that may be tried at ``now``."""
         due = []
         for aggregate_id in self.accounts_with_messages():
-            account: Account = self.ledger.repository.get(aggregate_id)
+            account: Account = self.ledger.get(aggregate_id)
             for message in account.messages.values():
                 if message.status in ("pending", "held") and (
                     message.next_attempt_at is None or message.next_attempt_at <= now

@@ -211,7 +211,7 @@ class Views:
               "AND i.open_minor > 0)", params)
         result = []
         for (account_id,) in accounts:
-            account: Account = self.ledger.repository.get(UUID(account_id))
+            account: Account = self.ledger.get(UUID(account_id))
             view = view_of(account)
             overdue = view.undisputed_overdue(as_of)
             priority = self.host.decide("huikuan_worklist_priority", account=view, as_of=as_of)

@@ -116,7 +116,8 @@ def test_sixteen_threads_posting_payments_to_one_account(server):
         t.start()
     for t in threads:
         t.join()
-    assert sorted(set(statuses)) == [200, 201]
+    assert sorted(set(statuses)) == [200, 201], [
+        line for line in server.log if "unexpected" in line][:1]
     assert statuses.count(201) == 80 and statuses.count(200) == 80
     account = http.get("/v1/customers/C-1").json()
     assert Decimal(account["outstanding"]) == Decimal("100000.00") - 80 * Decimal("10.00")
