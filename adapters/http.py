@@ -36,7 +36,7 @@ from pydantic import ValidationError as PydanticValidationError
 from adapters.settings import load_settings
 from adapters.storage import open_ledger
 from core import commands as c
-from core.access import role_of
+from core.access import key_hash, role_of
 from core.audit import verify
 from core.cycle import DailyCycle
 from core.errors import Conflict, DomainError, InvalidCommand, NotFound
@@ -65,12 +65,31 @@ def _services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     return services
 
 
+_KEY_CACHE: dict[str, tuple[float, tuple[str, str] | None]] = {}
+KEY_CACHE_SECONDS = 5.0
+
+
+def _role(services: Services, key: str) -> tuple[str, str] | None:
+    # A key's role is looked up in the key ring at most every few seconds per key,
+    # not on every request (each look is a read of the store).
+    digest = key_hash(key)
+    now = time.monotonic()
+    cached = _KEY_CACHE.get(digest)
+    if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
+        return cached[1]
+    found = role_of(services.ledger, key)
+    if len(_KEY_CACHE) > 10_000:
+        _KEY_CACHE.clear()
+    _KEY_CACHE[digest] = (now, found)
+    return found
+
+
 def requires(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         header = connection.headers.get("authorization", "")
         scheme, _, key = header.partition(" ")
         found = (
-            role_of(_services(connection).ledger, key.strip())
+            _role(_services(connection), key.strip())
             if (scheme.lower() == "bearer" and key.strip())
             else None
         )
