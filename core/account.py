@@ -334,6 +334,10 @@ class Account(ChainedAggregate):
         self.acknowledgments: list[dict[str, Any]] = []
         self.risk_signals: list[dict[str, Any]] = []
         self.write_offs: dict[str, dict[str, Any]] = {}
+        # Indexes kept by the event handlers, so commands on a long account need not scan
+        # all of it: invoices with money open, and payments with credit left unapplied.
+        self.open_ids: dict[str, bool] = {}
+        self.credits: dict[str, Decimal] = {}
         self.deliveries: dict[str, dict[str, Any]] = {}
         self.requests: dict[str, dict[str, Any]] = {}
         # What the daily cycle decided last.
@@ -471,7 +475,14 @@ class Account(ChainedAggregate):
 
     @property
     def unapplied_credit(self) -> Decimal:
-        return sum((p.unapplied for p in self.payments.values()), zero(self.currency))
+        return sum(self.credits.values(), zero(self.currency))
+
+    def _track(self, invoice: Invoice) -> None:
+        """Keep ``open_ids`` in step with an invoice whose open amount changed."""
+        if invoice.open_amount > 0:
+            self.open_ids[invoice.invoice_id] = True
+        else:
+            self.open_ids.pop(invoice.invoice_id, None)
 
     @property
     def balance(self) -> Decimal:
@@ -491,7 +502,7 @@ class Account(ChainedAggregate):
     def open_invoices(self) -> list[Invoice]:
         """Open invoices, oldest due first."""
         return sorted(
-            (i for i in self.invoices.values() if i.open_amount > 0),
+            (self.invoices[i] for i in self.open_ids),
             key=lambda i: (i.due_on, i.issued_on, i.invoice_id),
         )
 
@@ -535,6 +546,7 @@ class Account(ChainedAggregate):
                 order_ref=self.order_ref,
                 movements=[[self.issued_on, self.amount]],
             )
+            account._track(account.invoices[self.invoice_id])
             delivery = account.deliveries.get(self.invoice_id)
             if delivery is not None:
                 _mark_delivered(account.invoices[self.invoice_id], delivery)
@@ -561,6 +573,12 @@ class Account(ChainedAggregate):
             )
             invoice.paid += self.amount
             invoice.move(self.applied_on, -self.amount)
+            account._track(invoice)
+            left = account.credits.get(self.payment_id, ZERO) - self.amount
+            if left > 0:
+                account.credits[self.payment_id] = left
+            else:
+                account.credits.pop(self.payment_id, None)
 
     def issue_invoice(
         self,
@@ -596,7 +614,7 @@ class Account(ChainedAggregate):
         # (a new invoice, or one a bounce reopened), oldest payment first.
         for invoice in invoices:
             credits = sorted(
-                (p for p in self.payments.values() if p.unapplied > 0),
+                (self.payments[p] for p in self.credits),
                 key=lambda p: (p.received_on, p.payment_id),
             )
             for payment in credits:
@@ -699,7 +717,10 @@ class Account(ChainedAggregate):
                 )
                 account.invoices[invoice_id].paid += amount
                 account.invoices[invoice_id].move(self.received_on, -amount)
+                account._track(account.invoices[invoice_id])
             account.payments[self.payment_id] = payment
+            if self.unapplied > 0:
+                account.credits[self.payment_id] = self.unapplied
 
     def receive_payment(
         self,
@@ -814,8 +835,10 @@ class Account(ChainedAggregate):
                 if invoice_id in account.invoices:
                     account.invoices[invoice_id].paid -= amount
                     account.invoices[invoice_id].move(self.bounced_on, amount)
+                    account._track(account.invoices[invoice_id])
             payment.allocations = {}
             payment.unapplied = zero(account.currency)
+            account.credits.pop(self.payment_id, None)
             payment.bounced_on = self.bounced_on
 
     def bounce_payment(
@@ -878,6 +901,7 @@ class Account(ChainedAggregate):
             )
             account.invoices[self.invoice_id].credited += self.amount
             account.invoices[self.invoice_id].move(self.issued_on, -self.amount)
+            account._track(account.invoices[self.invoice_id])
 
     def issue_credit_note(
         self,
@@ -993,6 +1017,7 @@ class Account(ChainedAggregate):
             invoice.credited += self.credited_amount
             if self.credited_amount:
                 invoice.move(self.resolved_on, -self.credited_amount)
+                account._track(invoice)
 
     def resolve_dispute(
         self,
@@ -1079,6 +1104,7 @@ class Account(ChainedAggregate):
             invoice = account.invoices[self.invoice_id]
             invoice.written_off += self.amount
             invoice.move(self.written_off_on, -self.amount)
+            account._track(invoice)
             invoice.class_ = "dead"
 
     def write_off(

@@ -85,6 +85,11 @@ def check_ledger_invariants(account: Account) -> None:
     )
     written_off = sum((w["amount"] for w in account.write_offs.values()), zero)
     assert account.outstanding == invoiced - allocated - credits - written_off
+    # The indexes the handlers keep agree with what they index.
+    assert set(account.open_ids) == {i for i, inv in account.invoices.items()
+                                     if inv.open_amount > 0}
+    assert account.credits == {p.payment_id: p.unapplied for p in account.payments.values()
+                               if p.unapplied > 0}
 
 
 @settings(max_examples=80, deadline=None,
