@@ -23,9 +23,11 @@ def test_the_api_holds_up_against_generated_requests(tmp_path):
     try:
         command = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
         assert command, "schemathesis is installed with the dev extra"
+        # One worker: schemathesis compiles code in its threads, which CPython 3.11 can
+        # get wrong under concurrency ("AST constructor recursion depth mismatch").
         result = subprocess.run(
             [command, "run", f"{server.url}/schema/openapi.json", "--checks", CHECKS,
-             "--max-examples", "15", "--max-time", "75", "--workers", "2",
+             "--max-examples", "15", "--max-time", "75", "--workers", "1",
              "--phases", "examples,coverage,fuzzing", "--seed", "1",
              "-H", f"Authorization: Bearer {key}"],
             capture_output=True, text=True, timeout=300)
