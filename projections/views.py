@@ -207,8 +207,25 @@ class Projector:
         if self.db.kind == "postgres":
             from eventsourcing.projection import ApplicationSubscription
 
+            # A safety net beside the subscription: an event recorded while it is being
+            # set up (before its LISTEN) would otherwise wait for the next one to show.
+            def sweep() -> None:
+                while not stop.wait(1.0):
+                    try:
+                        self.catch_up()
+                    except Exception:  # closed under it while stopping: nothing to do
+                        if stop.is_set():
+                            return
+                        raise
+
+            threading.Thread(target=sweep, name="projections-sweep", daemon=True).start()
+
             with ApplicationSubscription(self.ledger, gt=self.position()) as subscription:
                 self._subscription = subscription
+                # stop_following sets the flag before it looks for the subscription: if it
+                # looked too early, the flag is already set here.
+                if stop.is_set():
+                    return
                 for _event, tracking in subscription:
                     if stop.is_set():
                         return
