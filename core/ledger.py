@@ -21,7 +21,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from core.account import Account, account_id
@@ -84,6 +84,24 @@ class Ledger(Application[UUID]):
         """The aggregate as it stands now (a private copy unless ``copy`` is False)."""
         with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
             return self.repository.get(aggregate_id, deepcopy_from_cache=copy)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        # The library snapshots at every multiple of the interval a save passes, each time
+        # rebuilding the aggregate from the store: quadratic for a long account saved at
+        # once (an import, a demo). One snapshot of the saved aggregate itself, at its
+        # final version, serves as well.
+        if not (self.snapshots and self.snapshotting_intervals):
+            return
+        crossed: dict[UUID, Any] = {}
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate else None
+            if interval and event.originator_version % interval == 0:
+                crossed[event.originator_id] = aggregate
+        for aggregate in crossed.values():
+            snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+            assert snapshot_class is not None
+            self.snapshots.put([snapshot_class.take(aggregate)])
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
