@@ -315,7 +315,8 @@ def projections_rebuild() -> None:
                   disable=not err.is_terminal) as progress:
         task = progress.add_task("folding events", total=total)
         applied = projector.rebuild(
-            progress=lambda position, _total: progress.update(task, completed=position))
+            progress=lambda position, _total: progress.update(task, completed=position),
+            batch_size=5000)
     console.print(f"rebuilt the views from {applied} events")
 
 

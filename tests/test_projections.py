@@ -37,9 +37,10 @@ def test_views_built_live_equal_views_rebuilt_from_scratch(store, ledger, policy
     # Rebuilt: all thrown away and folded again in one go.
     views.projector.rebuild()
     assert tables(views) == live
-    # And with tiny batches, as a projector catching up after a pause would.
-    views.projector.batch_size = 3
-    views.projector.rebuild()
+    # And with tiny batches, as a projector catching up after a pause would, or big ones.
+    views.projector.rebuild(batch_size=3)
+    assert tables(views) == live
+    views.projector.rebuild(batch_size=5000)
     assert tables(views) == live
 
 
