@@ -5,7 +5,6 @@ Errors are RFC 9457 problem details. Every read first brings the views up to the
 latest event, so a client always reads its own acknowledged writes.
 """
 
-import json
 import os
 import time
 import uuid
@@ -727,7 +726,3 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
         log_level=os.environ.get("HUIKUAN_SERVER_LOG_LEVEL", "info"),
         access_log=False,
     )
-
-
-def json_dumps(value: Any) -> str:
-    return json.dumps(value, default=str)

@@ -1511,8 +1511,8 @@ class Account(ChainedAggregate):
             return self.held_at.date()
 
         def apply(self, account: Account) -> None:
-            message = account.messages.get(self.message_id)
-            if message is None:  # history as of a date before the message was queued
+            message = account.queued_message(self.message_id)
+            if message is None:
                 return
             message.status = "held"
             message.next_attempt_at = self.until
@@ -1529,8 +1529,8 @@ class Account(ChainedAggregate):
             return self.sent_at.date()
 
         def apply(self, account: Account) -> None:
-            message = account.messages.get(self.message_id)
-            if message is None:  # history as of a date before the message was queued
+            message = account.queued_message(self.message_id)
+            if message is None:
                 return
             message.status = "sent"
             message.sent_at = self.sent_at
@@ -1552,8 +1552,8 @@ class Account(ChainedAggregate):
             return self.failed_at.date()
 
         def apply(self, account: Account) -> None:
-            message = account.messages.get(self.message_id)
-            if message is None:  # history as of a date before the message was queued
+            message = account.queued_message(self.message_id)
+            if message is None:
                 return
             message.status = "pending" if self.retry_at is not None else "failed"
             message.attempts = self.attempt
@@ -1573,8 +1573,8 @@ class Account(ChainedAggregate):
             return self.cancelled_at.date()
 
         def apply(self, account: Account) -> None:
-            message = account.messages.get(self.message_id)
-            if message is None:  # history as of a date before the message was queued
+            message = account.queued_message(self.message_id)
+            if message is None:
                 return
             message.status = "cancelled"
             message.next_attempt_at = None
@@ -1614,6 +1614,11 @@ class Account(ChainedAggregate):
         def apply(self, account: Account) -> None:
             account.risk = {"score": self.score, "grade": self.grade,
                             "signals": list(self.signals)}
+
+    def queued_message(self, message_id: str) -> Message | None:
+        """The message, or None in history as of a date before it was queued (its
+        delivery may be dated earlier than its queuing in another time zone)."""
+        return self.messages.get(message_id)
 
     def record_decision(self, event_class: type[Account.Decision], **fields: Any) -> None:
         """Record a decision the cycle made; the cycle has checked it against the state."""

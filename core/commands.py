@@ -130,29 +130,6 @@ Grade = Literal["A", "B", "C", "D", "E"]
 Channel = Literal["phone", "sms", "email", "letter", "visit", "wechat"]
 Direction = Literal["outbound", "inbound"]
 ContactOutcome = Literal["reached", "no_answer", "refused", "promised", "disputed", "wrong_number"]
-DATA_SIGNALS = (
-    "broken_promise",
-    "missed_installment",
-    "bounced_payment",
-    "paying_later",
-    "unreachable",
-)
-REPORTED_SIGNALS = (
-    "office_downgrade",
-    "management_turnover",
-    "lawsuit",
-    "finance_avoiding",
-    "owner_unreachable",
-    "owner_accident",
-    "internal_conflict",
-    "speculation",
-    "postdated_cheques",
-    "bank_changes",
-    "dumping_below_cost",
-    "oversized_order",
-    "overexpansion",
-    "own_receivables_stuck",
-)
 ReportedSignal = Literal[
     "office_downgrade",
     "management_turnover",

@@ -59,6 +59,14 @@ class HistoryEntry:
     data: dict[str, Any]
 
 
+_ENVELOPE = ("originator_id", "originator_version", "timestamp", "originator_topic")
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    """An event's own fields, without the envelope the store keeps for every event."""
+    return {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+
+
 class TooMuchContention(DomainError):
     """The account kept changing under this command; the client may try again."""
 
@@ -255,10 +263,7 @@ class Ledger(Application[UUID]):
                 and occurred_on > as_of
             ):
                 continue
-            data = {
-                k: v for k, v in vars(event).items()
-                if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")
-            }
+            data = event_data(event)
             entries.append(
                 HistoryEntry(
                     version=event.originator_version,

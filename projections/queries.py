@@ -17,7 +17,7 @@ from uuid import UUID
 
 from core.account import CLASSES, Account
 from core.errors import NotFound
-from core.ledger import Ledger
+from core.ledger import Ledger, event_data
 from core.money import zero
 from core.policy import PolicyHost, view_of
 from projections.db import ViewDatabase
@@ -332,9 +332,7 @@ class Views:
         items = []
         for row in rows:
             event = self.ledger.mapper.to_domain_event(row)
-            data = {k: v for k, v in vars(event).items()
-                    if k not in ("originator_id", "originator_version", "timestamp",
-                                 "originator_topic")}
+            data = event_data(event)
             items.append({
                 "id": row.id, "customer_id": customers.get(str(row.originator_id)),
                 "type": type(event).__name__, "topic": row.topic,
