@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -227,6 +228,16 @@ class Account(ChainedAggregate):
 
     class Event(ChainedAggregate.Event):
         TOPIC = "huikuan:Account.Event"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            """The invoices whose state this event changes, asked of the account as it
+            stands just before the event; None when it may be any of them.
+
+            Projections rewrite only these invoices' rows, so the cost of an event does
+            not grow with the size of its account. None, the default for an event that
+            does not say, is always safe: every invoice is rewritten.
+            """
+            return None
 
     class Fact(Event):
         """A fact from the world, identified by a client-chosen (or derived) id.
@@ -453,6 +464,8 @@ class Account(ChainedAggregate):
 
     def disputed_amount(self, invoice: Invoice) -> Decimal:
         """The contested part of an invoice, never more than what is still open."""
+        if not self.disputes:  # the usual case, asked for every open invoice
+            return zero(self.currency)
         raw = sum(
             (d.amount for d in self.disputes.values()
              if d.invoice_id == invoice.invoice_id and d.is_open),
@@ -512,6 +525,9 @@ class Account(ChainedAggregate):
         """A sale was invoiced: a receivable with its due date (到期日)."""
 
         TOPIC = "huikuan:Account.InvoiceIssued"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
         # v2 added the contract and order references; v1 invoices had neither.
         class_version = 2
         KIND = "invoice"
@@ -555,6 +571,9 @@ class Account(ChainedAggregate):
         """Unapplied credit from an earlier payment settled part of a new invoice."""
 
         TOPIC = "huikuan:Account.CreditApplied"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
         payment_id: str
         invoice_id: str
         amount: Decimal
@@ -634,6 +653,9 @@ class Account(ChainedAggregate):
         """The goods were received, proven by a signed receipt (回单签收)."""
 
         TOPIC = "huikuan:Account.DeliveryConfirmed"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
         KIND = "delivery"
         ID_FIELD = "invoice_id"
         REQUEST_FIELDS = ("invoice_id", "delivered_on", "receipt_ref", "signed_by")
@@ -684,6 +706,9 @@ class Account(ChainedAggregate):
         """Money came in. ``allocations`` is how it was applied, decided when recorded."""
 
         TOPIC = "huikuan:Account.PaymentReceived"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return [a["invoice_id"] for a in self.allocations]
         KIND = "payment"
         ID_FIELD = "payment_id"
         REQUEST_FIELDS = (
@@ -814,6 +839,9 @@ class Account(ChainedAggregate):
         """The payment failed (银行退票): what it settled is open again."""
 
         TOPIC = "huikuan:Account.PaymentBounced"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return list(account.payments[self.payment_id].allocations)
         KIND = "bounce"
         ID_FIELD = "payment_id"
         REQUEST_FIELDS = ("payment_id", "bounced_on", "reason")
@@ -877,6 +905,9 @@ class Account(ChainedAggregate):
         """An allowance (折让) reduced an invoice."""
 
         TOPIC = "huikuan:Account.CreditNoteIssued"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
         KIND = "credit_note"
         ID_FIELD = "credit_note_id"
         REQUEST_FIELDS = ("credit_note_id", "invoice_id", "amount", "issued_on", "reason")
@@ -939,6 +970,9 @@ class Account(ChainedAggregate):
         """The customer contests part or all of an invoice."""
 
         TOPIC = "huikuan:Account.DisputeRaised"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
         KIND = "dispute"
         ID_FIELD = "dispute_id"
         REQUEST_FIELDS = ("dispute_id", "invoice_id", "amount", "raised_on", "reason")
@@ -995,6 +1029,9 @@ class Account(ChainedAggregate):
         """The dispute ended: ``rejected`` (the money is owed) or ``credited``."""
 
         TOPIC = "huikuan:Account.DisputeResolved"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (account.disputes[self.dispute_id].invoice_id,)
         KIND = "resolution"
         ID_FIELD = "dispute_id"
         REQUEST_FIELDS = ("dispute_id", "resolved_on", "outcome", "credited_amount")
@@ -1080,6 +1117,9 @@ class Account(ChainedAggregate):
         """Part or all of an invoice was written off (核销); the claim stays on record."""
 
         TOPIC = "huikuan:Account.WrittenOff"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
         KIND = "write_off"
         ID_FIELD = "write_off_id"
         REQUEST_FIELDS = ("write_off_id", "invoice_id", "amount", "written_off_on", "reason")
@@ -1136,6 +1176,9 @@ class Account(ChainedAggregate):
         """A contact with the customer: channel, direction, outcome, evidence."""
 
         TOPIC = "huikuan:Account.ContactLogged"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         KIND = "contact"
         ID_FIELD = "contact_id"
         REQUEST_FIELDS = (
@@ -1207,6 +1250,9 @@ class Account(ChainedAggregate):
         """The customer promised to pay an amount by a date (付款承诺)."""
 
         TOPIC = "huikuan:Account.PromiseMade"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         KIND = "promise"
         ID_FIELD = "promise_id"
         REQUEST_FIELDS = (
@@ -1265,6 +1311,9 @@ class Account(ChainedAggregate):
         """The customer agreed to pay in instalments (分期付款)."""
 
         TOPIC = "huikuan:Account.PaymentPlanAgreed"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         KIND = "plan"
         ID_FIELD = "plan_id"
         REQUEST_FIELDS = ("plan_id", "agreed_on", "installments")
@@ -1319,6 +1368,9 @@ class Account(ChainedAggregate):
         """
 
         TOPIC = "huikuan:Account.DebtAcknowledged"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return self.covered_invoice_ids
         KIND = "acknowledgment"
         ID_FIELD = "acknowledgment_id"
         REQUEST_FIELDS = ("acknowledgment_id", "acknowledged_on", "document_ref", "invoice_ids")
@@ -1381,6 +1433,9 @@ class Account(ChainedAggregate):
         """A collector saw a danger sign (客户发生欠款的危险信号)."""
 
         TOPIC = "huikuan:Account.RiskSignalReported"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         KIND = "risk_signal"
         ID_FIELD = "signal_id"
         REQUEST_FIELDS = ("signal_id", "signal", "observed_on", "note")
@@ -1420,6 +1475,9 @@ class Account(ChainedAggregate):
 
     class PromiseKept(Decision):
         TOPIC = "huikuan:Account.PromiseKept"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         promise_id: str
 
         def apply(self, account: Account) -> None:
@@ -1427,6 +1485,9 @@ class Account(ChainedAggregate):
 
     class PromiseBroken(Decision):
         TOPIC = "huikuan:Account.PromiseBroken"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         promise_id: str
 
         def apply(self, account: Account) -> None:
@@ -1434,6 +1495,9 @@ class Account(ChainedAggregate):
 
     class InstallmentMissed(Decision):
         TOPIC = "huikuan:Account.InstallmentMissed"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         plan_id: str
         installment: int
 
@@ -1447,6 +1511,9 @@ class Account(ChainedAggregate):
         the steps passed over after a gap, recorded but not acted on."""
 
         TOPIC = "huikuan:Account.StageEntered"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         stage: str
         skipped: list[str]
 
@@ -1458,6 +1525,9 @@ class Account(ChainedAggregate):
         """No new goods until the old debt is paid (前款不结，后货不送)."""
 
         TOPIC = "huikuan:Account.SupplyHeld"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         reason: str
 
         def apply(self, account: Account) -> None:
@@ -1465,6 +1535,9 @@ class Account(ChainedAggregate):
 
     class SupplyReleased(Decision):
         TOPIC = "huikuan:Account.SupplyReleased"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         reason: str
 
         def apply(self, account: Account) -> None:
@@ -1474,6 +1547,9 @@ class Account(ChainedAggregate):
         """A letter, e-mail, text or task was queued: the outbox lives in the event store."""
 
         TOPIC = "huikuan:Account.MessageQueued"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         message_id: str
         kind: str
         channel: str
@@ -1501,6 +1577,9 @@ class Account(ChainedAggregate):
         """A message waits for a permitted contact time."""
 
         TOPIC = "huikuan:Account.MessageHeld"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         message_id: str
         held_at: datetime
         until: datetime
@@ -1519,6 +1598,9 @@ class Account(ChainedAggregate):
 
     class MessageSent(Event):
         TOPIC = "huikuan:Account.MessageSent"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         message_id: str
         sent_at: datetime
         attempt: int
@@ -1541,6 +1623,9 @@ class Account(ChainedAggregate):
         """A delivery attempt failed; ``retry_at`` is None when no retry is left."""
 
         TOPIC = "huikuan:Account.MessageFailed"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         message_id: str
         failed_at: datetime
         attempt: int
@@ -1564,6 +1649,9 @@ class Account(ChainedAggregate):
         no longer applies (the customer paid, disputed, or promised meanwhile)."""
 
         TOPIC = "huikuan:Account.MessageCancelled"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         message_id: str
         cancelled_at: datetime
         reason: str
@@ -1583,6 +1671,9 @@ class Account(ChainedAggregate):
         """Late interest (罚息) accrued on an invoice for a span of days."""
 
         TOPIC = "huikuan:Account.InterestCharged"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
         invoice_id: str
         amount: Decimal
         from_on: date
@@ -1598,6 +1689,9 @@ class Account(ChainedAggregate):
         """A receivable moved between classes (未收款/催收款/准呆款/呆款/死款)."""
 
         TOPIC = "huikuan:Account.ClassChanged"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
         invoice_id: str
         previous: str
         new: str
@@ -1607,6 +1701,9 @@ class Account(ChainedAggregate):
 
     class RiskChanged(Decision):
         TOPIC = "huikuan:Account.RiskChanged"
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
         score: int
         grade: str
         signals: list[str]

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import pluggy
@@ -170,6 +171,21 @@ class AccountView:
     @property
     def outstanding(self) -> Decimal:
         return sum((i.open_amount for i in self.invoices), Decimal(0))
+
+    def payments_settling(self, invoice_id: str) -> tuple[PaymentView, ...]:
+        """The payments, not bounced, that settled part of an invoice."""
+        return self._settling.get(invoice_id, ())
+
+    @cached_property
+    def _settling(self) -> dict[str, tuple[PaymentView, ...]]:
+        # Built once per view: a rule asking for every invoice of a large account must
+        # not walk all its payments each time.
+        index: dict[str, list[PaymentView]] = {}
+        for payment in self.payments:
+            if payment.bounced_on is None:
+                for invoice_id in payment.allocations:
+                    index.setdefault(invoice_id, []).append(payment)
+        return {k: tuple(v) for k, v in index.items()}
 
     def open_invoices(self) -> list[InvoiceView]:
         """Invoices with money open, oldest due first."""

@@ -12,12 +12,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import metadata
 from typing import Any
 
 import pluggy
 
 from core import hookspecs
+from core.money import zero
 from core.plugin import PROJECT, AccountView, Settings
 
 # The built-in plugins, by the name plugins.toml uses for them.
@@ -165,6 +167,13 @@ def view_of(account: Any) -> AccountView:
         ReportedSignal,
     )
 
+    # Open disputes per invoice, gathered once rather than searched for every invoice.
+    contested: dict[str, Decimal] = {}
+    for dispute in account.disputes.values():
+        if dispute.is_open:
+            contested[dispute.invoice_id] = contested.get(dispute.invoice_id, 0) + dispute.amount
+    nothing = zero(account.currency)
+
     return AccountView(
         customer_id=account.customer_id,
         name=account.name,
@@ -186,7 +195,8 @@ def view_of(account: Any) -> AccountView:
         invoices=tuple(
             InvoiceView(
                 invoice_id=i.invoice_id, amount=i.amount, open_amount=i.open_amount,
-                disputed_amount=account.disputed_amount(i), issued_on=i.issued_on,
+                disputed_amount=min(contested.get(i.invoice_id, nothing), i.open_amount),
+                issued_on=i.issued_on,
                 due_on=i.due_on, receivable_class=i.class_, interest=i.interest,
                 interest_accrued_to=i.interest_accrued_to, written_off=i.written_off,
                 delivered_on=i.delivered_on, acknowledged_on=i.acknowledged_on,

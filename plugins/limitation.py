@@ -34,7 +34,6 @@ def huikuan_limitation_deadline(
     for promise in account.promises:
         if promise.written and promise.made_on >= invoice.issued_on:
             start = max(start, promise.made_on)
-    for payment in account.payments:
-        if payment.bounced_on is None and invoice.invoice_id in payment.allocations:
-            start = max(start, payment.received_on)
+    for payment in account.payments_settling(invoice.invoice_id):
+        start = max(start, payment.received_on)
     return add_years(start, years)

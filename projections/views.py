@@ -2,9 +2,11 @@
 
 The projector reads the notification log after its tracked position, a batch at a
 time. For each account touched by a batch it takes the account as it stood before
-the batch (a snapshot and a few events, not the whole history), applies the batch's
-events with the domain's own ``apply``, and rewrites that account's rows; movements
-of open amounts and class changes are appended with their business dates, which is
+the batch (kept from the batch before, or a snapshot and a few events, never the
+whole history), applies the batch's events with the domain's own ``apply``, and
+rewrites the rows that changed: the account's, and those of the invoices the events
+say they changed (``invoices_changed``) or that still have money open. Movements of
+open amounts and class changes are appended with their business dates, which is
 what as-of queries sum over. The view rows and the new tracking position are written
 in one transaction, and the position is advanced only if no other projector moved it
 meanwhile: each event is applied exactly once, and a crash mid-batch leaves the
@@ -18,13 +20,15 @@ Tables (amounts are integers in the currency's minor unit):
 - ``hk_class_changes``: every class decision, on its business date;
 - ``hk_messages``, ``hk_promises``: what the policy queued; promises and their fate;
 - ``hk_worklist``: each account's priority for the last cycle date (the priority plugin);
-- ``hk_tracking``, ``hk_meta``: the position in the event log; the last cycle date.
+- ``hk_tracking``, ``hk_meta``: the position in the event log; the last cycle date and
+  the date the worklist was last computed for.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,6 +42,7 @@ from core.account import Account
 from core.cycle import CycleLog
 from core.ledger import Ledger
 from core.money import minor_units
+from core.plugin import AccountView
 from core.policy import PolicyHost, view_of
 from projections.db import ViewDatabase
 
@@ -108,10 +113,21 @@ class ConcurrentProjector(Exception):
 
 
 @dataclass
+class _Touched:
+    """One account a batch touches: its state after the batch, and which of its rows
+    changed (None: any of them, so all are rewritten)."""
+
+    account: Account
+    invoices: set[str] | None = field(default_factory=set)
+    promises: set[str] | None = field(default_factory=set)
+    messages: set[str] | None = field(default_factory=set)
+
+
+@dataclass
 class _Batch:
     """What one batch of events changes, gathered before anything is written."""
 
-    accounts: dict[UUID, Account] = field(default_factory=dict)
+    accounts: dict[UUID, _Touched] = field(default_factory=dict)
     movements: list[tuple[str, str, str, int, int]] = field(default_factory=list)
     class_changes: list[tuple[str, str, str, str, int]] = field(default_factory=list)
     message_positions: dict[str, int] = field(default_factory=dict)
@@ -122,7 +138,8 @@ class Projector:
     """Keeps the read views up to date with the event log."""
 
     def __init__(self, ledger: Ledger, host: PolicyHost, *, batch_size: int = 500,
-                 on_event: Callable[[int], None] | None = None) -> None:
+                 on_event: Callable[[int], None] | None = None,
+                 keep_accounts: int = 2000) -> None:
         self.ledger = ledger
         self.host = host
         self.db = ViewDatabase(ledger.env)
@@ -132,6 +149,9 @@ class Projector:
         # want the views fresh take turns, and each finds the work of the one before.
         self._lock = threading.RLock()
         self._conn = self.db.connect()
+        # The accounts last written, newest last (see _remember).
+        self._recent: OrderedDict[UUID, Account] = OrderedDict()
+        self.keep_accounts = keep_accounts
         self.create_tables()
 
     def close(self) -> None:
@@ -149,6 +169,9 @@ class Projector:
             if not rows:
                 self.db.execute(cur, "INSERT INTO hk_tracking (name, position) VALUES (?, 0)",
                                 (TRACKING_NAME,))
+            if not self.db.execute(cur, "SELECT 1 FROM hk_meta WHERE key = 'worklist_for'"
+                                   ).fetchall():
+                self.db.execute(cur, "INSERT INTO hk_meta VALUES ('worklist_for', '')")
 
     def drop_tables(self) -> None:
         with self.db.transaction(self._conn) as cur:
@@ -159,10 +182,11 @@ class Projector:
                 batch_size: int | None = None) -> int:
         """Throw the views away and fold every event again. Returns the events applied.
 
-        Larger batches rebuild faster (an account's rows are rewritten once per batch
+        Larger batches rebuild faster (an account's rows are written once per batch
         that touches it); the result is the same whatever the size.
         """
         with self._lock:
+            self._recent.clear()
             self.drop_tables()
             self.create_tables()
             saved, self.batch_size = self.batch_size, batch_size or self.batch_size
@@ -192,11 +216,11 @@ class Projector:
         while True:
             position = self.position()
             if until is not None and position >= until:
-                return applied
+                break
             rows = self.ledger.recorder.select_notifications(
                 start=position, limit=self.batch_size, inclusive_of_start=False)
             if not rows:
-                return applied
+                break
             try:
                 self._apply(position, rows)
             except ConcurrentProjector:
@@ -204,6 +228,8 @@ class Projector:
             applied += len(rows)
             if progress:
                 progress(rows[-1].id, total)
+        self._refresh_worklist()
+        return applied
 
     def follow(self, stop: threading.Event) -> None:
         """Follow new events until ``stop`` is set: by the library's subscription on
@@ -275,94 +301,149 @@ class Projector:
                                 batch.class_changes)
             if batch.last_cycle:
                 self._set_meta(cur, "last_cycle", batch.last_cycle.isoformat())
-            worklist_date = self._worklist_date(cur)
-            for account in batch.accounts.values():
-                self._write_account(cur, account, batch, worklist_date)
-            if batch.last_cycle:
-                self._refresh_worklist(cur, worklist_date, skip=set(batch.accounts))
+            self._write_accounts(cur, batch, self._meta_date(cur, "last_cycle"))
+        for touched in batch.accounts.values():
+            self._remember(touched.account)
 
     def _fold(self, batch: _Batch, event: Any, position: int) -> None:
         account_id = event.originator_id
-        account = batch.accounts.get(account_id)
-        before: dict[str, Decimal] = {}
-        if account is None and event.originator_version == 1:
+        touched = batch.accounts.get(account_id)
+        if event.originator_version == 1:
             account = event.mutate(None)
-        else:
-            if account is None:
-                # The account as it stood before this batch: a snapshot and a few events.
-                account = self.ledger.repository.get(
-                    account_id, version=event.originator_version - 1)
-            before = {i: inv.open_amount for i, inv in account.invoices.items()}
-            event.mutate(account)
-        batch.accounts[account_id] = account
-        self._record_changes(batch, account, event, position, before)
-
-    def _record_changes(self, batch: _Batch, account: Account, event: Any, position: int,
-                        before: dict[str, Decimal]) -> None:
-        # The open amount of an invoice changes on the event's business date; record how
-        # much, so aging as of any date is a sum over these rows.
-        currency = account.currency
-        for invoice_id, old_open in before.items():
+            batch.accounts[account_id] = _Touched(account)
+            return
+        if touched is None:
+            touched = batch.accounts[account_id] = _Touched(self._account_before(event))
+        account = touched.account
+        # Only the invoices the event changes are looked at, before and after, so an
+        # event costs the same in a large account as in a small one.
+        changed = event.invoices_changed(account)
+        ids = list(account.invoices) if changed is None else list(changed)
+        before = {i: len(account.invoices[i].movements) if i in account.invoices else 0
+                  for i in ids}
+        event.mutate(account)
+        if changed is None:
+            touched.invoices = touched.promises = touched.messages = None
+            ids = list(account.invoices)
+        elif touched.invoices is not None:
+            touched.invoices.update(ids)
+        for invoice_id in ids:
             invoice = account.invoices.get(invoice_id)
-            new_open = invoice.open_amount if invoice else Decimal(0)
-            if new_open != old_open:
-                batch.movements.append((account.customer_id, invoice_id,
-                                        event.occurred_on.isoformat(),
-                                        to_minor(new_open - old_open, currency), position))
-        if isinstance(event, Account.InvoiceIssued):
-            invoice = account.invoices[event.invoice_id]
-            # It opens in full; credit applied to it at once is an event of its own.
-            batch.movements.append((account.customer_id, event.invoice_id,
-                                    event.issued_on.isoformat(),
-                                    to_minor(invoice.amount, currency), position))
+            if invoice is None:
+                continue
+            # The invoice's own movements: each change of its open amount, on its
+            # business date, so aging as of any date is a sum over these rows.
+            for on, delta in invoice.movements[before.get(invoice_id, 0):]:
+                batch.movements.append((account.customer_id, invoice_id, on.isoformat(),
+                                        to_minor(delta, account.currency), position))
+        promise_id = getattr(event, "promise_id", None)
+        if promise_id is not None and touched.promises is not None:
+            touched.promises.add(promise_id)
+        message_id = getattr(event, "message_id", None)
+        if message_id is not None and touched.messages is not None:
+            touched.messages.add(message_id)
+        if isinstance(event, Account.MessageQueued):
+            batch.message_positions[event.message_id] = position
         if isinstance(event, Account.ClassChanged):
             batch.class_changes.append((account.customer_id, event.invoice_id,
                                         event.decided_on.isoformat(), event.new, position))
         if isinstance(event, Account.WrittenOff):
             batch.class_changes.append((account.customer_id, event.invoice_id,
                                         event.written_off_on.isoformat(), "dead", position))
-        if isinstance(event, Account.MessageQueued):
-            batch.message_positions[event.message_id] = position
 
-    # ---- writing an account's rows
+    def _account_before(self, event: Any) -> Account:
+        """The account as it stood just before ``event``: kept from an earlier batch if
+        it is still at that version, else a snapshot and the events after it."""
+        version = event.originator_version - 1
+        account = self._recent.pop(event.originator_id, None)
+        if account is not None and account.version == version:
+            return account
+        return self.ledger.repository.get(event.originator_id, version=version)
 
-    def _write_account(self, cur: Any, account: Account, batch: _Batch,
-                       worklist_date: date | None) -> None:
-        c = account.currency
-        view = view_of(account)
-        self.db.execute(cur, "DELETE FROM hk_accounts WHERE customer_id = ?",
-                        (account.customer_id,))
-        self.db.execute(
-            cur, "INSERT INTO hk_accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (account.customer_id, str(account.id), account.name, c, account.collector,
-             to_minor(account.credit_limit, c) if account.credit_limit is not None else None,
-             account.credit_grade, json.dumps(account.tags), account.stage,
-             int(account.supply_hold), int(account.risk["score"]), account.risk["grade"],
-             json.dumps(sorted(account.risk["signals"])), to_minor(account.unapplied_credit, c),
-             account.version))
-        self.db.execute(cur, "DELETE FROM hk_invoices WHERE customer_id = ?",
-                        (account.customer_id,))
-        rows = []
-        for invoice in view.invoices:
-            deadline = None
-            if invoice.open_amount > 0:
-                found = self.host.decide("huikuan_limitation_deadline", invoice=invoice,
-                                         account=view)
-                deadline = found.isoformat() if found else None
-            rows.append((account.customer_id, invoice.invoice_id, c,
-                         to_minor(invoice.amount, c), invoice.issued_on.isoformat(),
-                         invoice.due_on.isoformat(), to_minor(invoice.open_amount, c),
-                         to_minor(invoice.disputed_amount, c), invoice.receivable_class,
-                         deadline))
-        self.db.executemany(cur, "INSERT INTO hk_invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            rows)
-        self.db.execute(cur, "DELETE FROM hk_promises WHERE customer_id = ?",
-                        (account.customer_id,))
-        self.db.executemany(cur, "INSERT INTO hk_promises VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            (account.customer_id, p.promise_id, c, to_minor(p.amount, c),
-             p.made_on.isoformat(), p.due_on.isoformat(), p.status)
-            for p in account.promises.values()])
-        for message in account.messages.values():
+    def _remember(self, account: Account) -> None:
+        # Accounts are written a batch at a time and often touched again in the next
+        # one; keeping the latest few saves reading them back from the store.
+        self._recent[account.id] = account
+        self._recent.move_to_end(account.id)
+        while len(self._recent) > self.keep_accounts:
+            self._recent.popitem(last=False)
+
+    # ---- writing the rows of the accounts a batch touched
+
+    def _write_accounts(self, cur: Any, batch: _Batch, worklist_date: date | None) -> None:
+        account_rows: list[tuple[Any, ...]] = []
+        invoice_rows: list[tuple[Any, ...]] = []
+        promise_rows: list[tuple[Any, ...]] = []
+        whole: list[tuple[str]] = []  # customers all of whose invoice rows are rewritten
+        invoice_keys: list[tuple[str, str]] = []
+        promise_keys: list[tuple[str, str]] = []
+        whole_promises: list[tuple[str]] = []
+        for touched in batch.accounts.values():
+            account = touched.account
+            customer, c = account.customer_id, account.currency
+            view = view_of(account)
+            account_rows.append((
+                customer, str(account.id), account.name, c, account.collector,
+                to_minor(account.credit_limit, c) if account.credit_limit is not None else None,
+                account.credit_grade, json.dumps(account.tags), account.stage,
+                int(account.supply_hold), int(account.risk["score"]), account.risk["grade"],
+                json.dumps(sorted(account.risk["signals"])),
+                to_minor(account.unapplied_credit, c), account.version))
+            # A row changes when its invoice does, or, while money is open on it, when
+            # its limitation deadline may: that is asked again of the plugin each time.
+            if touched.invoices is None:
+                whole.append((customer,))
+                invoices = view.invoices
+            else:
+                wanted = touched.invoices
+                invoices = tuple(i for i in view.invoices
+                                 if i.invoice_id in wanted or i.open_amount > 0)
+                invoice_keys.extend((customer, i.invoice_id) for i in invoices)
+            for invoice in invoices:
+                deadline = None
+                if invoice.open_amount > 0:
+                    found = self.host.decide("huikuan_limitation_deadline", invoice=invoice,
+                                             account=view)
+                    deadline = found.isoformat() if found else None
+                invoice_rows.append((
+                    customer, invoice.invoice_id, c, to_minor(invoice.amount, c),
+                    invoice.issued_on.isoformat(), invoice.due_on.isoformat(),
+                    to_minor(invoice.open_amount, c), to_minor(invoice.disputed_amount, c),
+                    invoice.receivable_class, deadline))
+            if touched.promises is None:
+                whole_promises.append((customer,))
+                promises = list(account.promises.values())
+            else:
+                promises = [account.promises[p] for p in touched.promises]
+                promise_keys.extend((customer, p) for p in touched.promises)
+            promise_rows.extend(
+                (customer, p.promise_id, c, to_minor(p.amount, c), p.made_on.isoformat(),
+                 p.due_on.isoformat(), p.status) for p in promises)
+            self._write_messages(cur, account, batch, touched.messages)
+            if worklist_date is not None:
+                self._write_priority(cur, account, view, worklist_date)
+        # Set-based: one statement per table for the whole batch.
+        db = self.db
+        db.executemany(cur, "DELETE FROM hk_accounts WHERE customer_id = ?",
+                       [(row[0],) for row in account_rows])
+        db.executemany(cur, "INSERT INTO hk_accounts VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", account_rows)
+        db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ?", whole)
+        db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ? AND invoice_id = ?",
+                       invoice_keys)
+        db.executemany(cur, "INSERT INTO hk_invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       invoice_rows)
+        db.executemany(cur, "DELETE FROM hk_promises WHERE customer_id = ?", whole_promises)
+        db.executemany(cur, "DELETE FROM hk_promises WHERE customer_id = ? AND promise_id = ?",
+                       promise_keys)
+        db.executemany(cur, "INSERT INTO hk_promises VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       promise_rows)
+
+    def _write_messages(self, cur: Any, account: Account, batch: _Batch,
+                        changed: set[str] | None) -> None:
+        messages = (account.messages.values() if changed is None
+                    else [account.messages[m] for m in changed])
+        for message in messages:
             position = batch.message_positions.get(message.message_id)
             if position is None:
                 self.db.execute(
@@ -376,11 +457,9 @@ class Projector:
                     (message.message_id, account.customer_id, message.kind, message.channel,
                      message.status, message.queued_on.isoformat(), message.subject,
                      message.body, message.recipient, message.attempts, position))
-        if worklist_date is not None:
-            self._write_priority(cur, account, worklist_date)
 
-    def _write_priority(self, cur: Any, account: Account, as_of: date) -> None:
-        view = view_of(account)
+    def _write_priority(self, cur: Any, account: Account, view: AccountView,
+                        as_of: date) -> None:
         self.db.execute(cur, "DELETE FROM hk_worklist WHERE customer_id = ?",
                         (account.customer_id,))
         overdue = view.undisputed_overdue(as_of)
@@ -394,23 +473,35 @@ class Projector:
             json.dumps(list(priority.reasons), ensure_ascii=False), priority.suggested_action,
             to_minor(overdue, account.currency), account.currency))
 
-    def _refresh_worklist(self, cur: Any, as_of: date | None, skip: set[UUID]) -> None:
-        # A new cycle date: every account with open money gets its priority for it.
-        if as_of is None:
-            return
-        rows = self.db.execute(cur, """SELECT a.account_id, a.version FROM hk_accounts a
-            WHERE EXISTS (SELECT 1 FROM hk_invoices i
-                          WHERE i.customer_id = a.customer_id AND i.open_minor > 0)""").fetchall()
-        for account_id, version in rows:
-            if UUID(account_id) in skip:
-                continue
-            account: Account = self.ledger.repository.get(UUID(account_id), version=int(version))
-            self._write_priority(cur, account, as_of)
+    def _refresh_worklist(self) -> None:
+        """After catching up: if a cycle ran on a new date, give every account with open
+        money its priority for that date. Done once, not once per cycle in the log."""
+        with self.db.transaction(self._conn) as cur:
+            as_of = self._meta_date(cur, "last_cycle")
+            done = self._meta_date(cur, "worklist_for")
+            if as_of is None or as_of == done:
+                return
+            # Claim the refresh; a projector elsewhere that claimed it first wins.
+            claimed = self.db.execute(
+                cur, "UPDATE hk_meta SET value = ? WHERE key = 'worklist_for' AND value = ?",
+                (as_of.isoformat(), done.isoformat() if done else ""))
+            if claimed.rowcount != 1:
+                return
+            rows = self.db.execute(cur, """SELECT a.account_id, a.version FROM hk_accounts a
+                WHERE EXISTS (SELECT 1 FROM hk_invoices i
+                              WHERE i.customer_id = a.customer_id AND i.open_minor > 0)
+                   OR EXISTS (SELECT 1 FROM hk_worklist w
+                              WHERE w.customer_id = a.customer_id)""").fetchall()
+            for account_id, version in rows:
+                account = self._recent.get(UUID(account_id))
+                if account is None or account.version != int(version):
+                    account = self.ledger.repository.get(UUID(account_id), version=int(version))
+                self._write_priority(cur, account, view_of(account), as_of)
 
-    def _worklist_date(self, cur: Any) -> date | None:
-        rows = self.db.execute(cur, "SELECT value FROM hk_meta WHERE key = 'last_cycle'"
+    def _meta_date(self, cur: Any, key: str) -> date | None:
+        rows = self.db.execute(cur, "SELECT value FROM hk_meta WHERE key = ?", (key,)
                                ).fetchall()
-        return date.fromisoformat(rows[0][0]) if rows else None
+        return date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
 
     def _set_meta(self, cur: Any, key: str, value: str) -> None:
         self.db.execute(cur, "DELETE FROM hk_meta WHERE key = ?", (key,))
