@@ -465,9 +465,10 @@ def worklist(
     request: Request[Any, Any, Any],
     collector: Annotated[str | None, QueryParameter()] = None,
     as_of: Annotated[str | None, QueryParameter()] = None,
+    limit: Annotated[int | None, QueryParameter(ge=1, le=100000)] = None,
 ) -> list[dict[str, Any]]:
-    """A collector's queue, most urgent first."""
-    return _views(request).worklist(collector, _date(as_of, "as_of"))
+    """A collector's queue, most urgent first; ``limit`` returns only its head."""
+    return _views(request).worklist(collector, _date(as_of, "as_of"), limit)
 
 
 @get(

@@ -1,72 +1,52 @@
-"""python -m bench [projections|http|all] [--accounts N] [--invoices M] [--requests R]
+"""python -m bench [all|core|import|portfolio|http] [--database sqlite|postgres] [sizes]
 
-Generates a synthetic portfolio (skewed customer sizes, partial payments, a share
-overdue) straight through the domain, saving many accounts per transaction, then
-measures and prints, each beside its baseline from the same run:
+Each path is measured beside its floor, taken in the same run on the same kind of
+database, and printed as a ratio: these machines are noisy, the ratios are the result.
 
-- projection rebuild time against reading and decoding the same notifications;
-- aging and worklist query latency (p50/p99) over the projected tables;
-- HTTP writes and reads (requests/s, p50/p99) against a real server process, beside
-  the eventsourcing library's own single-save rate on the same kind of database.
+- core: a single fact through the core (command, checks, save) against the
+  eventsourcing library saving the same events directly;
+- import: a CSV ledger through the importer against a raw batched insert of the same
+  rows into a plain table;
+- portfolio: a synthetic portfolio (skewed sizes, part payments, promises, disputes,
+  a share overdue), then the projection rebuild against reading and decoding the same
+  notifications, the daily cycle against a raw SQL scan selecting the same overdue
+  accounts, and aging and worklist over HTTP from a real server process, with its
+  peak memory;
+- http: single facts over HTTP against the library's single-save rate.
 
-Numbers from a noisy machine mean little alone; the ratios are the result.
+``--database postgres`` uses a fresh schema in ``--postgres-url``, dropped after.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import os
-import random
 import statistics
 import tempfile
 import time
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+from eventsourcing.application import Application
+
+from adapters.logging import configure_logging
 from adapters.settings import load_settings
 from adapters.storage import ledger_env
+from bench.portfolio import COLLECTORS, TODAY, accounts, generate
 from core.account import Account
+from core.commands import IssueInvoice, RegisterCustomer
 from core.ledger import Ledger
+from core.transcodings import register_all
 from core.policy import PolicyHost
-from projections.queries import Views
+from projections.db import ViewDatabase
 from projections.views import Projector
 
-TODAY = date(2026, 11, 23)
-COLLECTORS = [f"collector-{n}" for n in range(20)]
-
-
-def generate(ledger: Ledger, accounts: int, invoices: int, seed: int = 1) -> int:
-    """Write the portfolio; returns the number of events."""
-    rng = random.Random(seed)  # noqa: S311 (synthetic data)
-    weights = [rng.paretovariate(1.2) for _ in range(accounts)]
-    scale = invoices / sum(weights)
-    counts = [max(1, round(w * scale)) for w in weights]
-    batch: list[Account] = []
-    events = 0
-    for n, count in enumerate(counts):
-        account = Account.register(
-            customer_id=f"B-{n:07d}", name=f"Customer {n}", currency="CNY",
-            registered_on=TODAY - timedelta(days=400), collector=COLLECTORS[n % 20],
-            credit_limit=Decimal(100000))
-        for k in range(count):
-            issued = TODAY - timedelta(days=rng.randint(0, 365))
-            amount = Decimal(rng.randint(10000, 5000000)).scaleb(-2)
-            account.issue_invoice(invoice_id=f"I-{k}", amount=amount, currency="CNY",
-                                  issued_on=issued)
-            if rng.random() < 0.7:  # most invoices get paid, some in part, some late
-                share = Decimal(rng.choice(["1", "1", "1", "0.5"]))
-                account.receive_payment(
-                    payment_id=f"P-{k}", amount=(amount * share).quantize(Decimal("0.01")),
-                    currency="CNY",
-                    received_on=min(TODAY, issued + timedelta(days=rng.randint(10, 90))))
-        events += account.version
-        batch.append(account)
-        if len(batch) >= 200:
-            ledger.save(*batch)
-            batch = []
-    if batch:
-        ledger.save(*batch)
-    return events
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -74,75 +54,289 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
+def timed(call: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def database(args: argparse.Namespace, name: str) -> Iterator[str]:
+    """A fresh, empty database of the chosen kind, thrown away afterwards."""
+    if args.database == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{Path(tmp) / (name + '.sqlite3')}"
+        return
+    import psycopg
+
+    schema = f"bench_{name}_{os.getpid()}"
+    with psycopg.connect(args.postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{args.postgres_url}?schema={schema}"
+    finally:
+        with psycopg.connect(args.postgres_url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def report(name: str, value: str, baseline: str, ratio: str, target: str) -> None:
+    print(f"| {name} | {value} | {baseline} | {ratio} | {target} |", flush=True)
+
+
+# --------------------------------------------------------------------------- core
+
+
+class Baseline(Application[object]):
+    """The library on its own: the same events and encoding, none of huikuan's work."""
+
+    name = "baseline"
+
+    def register_transcodings(self, transcoder: Any) -> None:
+        super().register_transcodings(transcoder)
+        register_all(transcoder)
+
+
+def core_bench(args: argparse.Namespace) -> None:
+    """One invoice per save, through the ledger, against the library alone."""
+    count = args.facts
+    with database(args, "core") as url:
+        # Floor: the library saving the same Account events, aggregates kept in memory.
+        app = Baseline(env=ledger_env(url))
+        held = [Account.register(customer_id=f"L-{n}", name="l", currency="CNY",
+                                 registered_on=TODAY)
+                for n in range(16)]
+        app.save(*held)
+
+        def library() -> None:
+            for n in range(count):
+                account = held[n % 16]
+                account.issue_invoice(invoice_id=f"I-{n}", amount=Decimal("100.00"),
+                                      currency="CNY", issued_on=TODAY)
+                app.save(account)
+
+        floor = count / timed(library)
+        app.close()
+    with database(args, "core2") as url:
+        ledger = Ledger(env=ledger_env(url))
+        for n in range(16):
+            ledger.register_customer(RegisterCustomer(customer_id=f"L-{n}", name="l",
+                                                      currency="CNY"))
+        commands = [IssueInvoice(invoice_id=f"I-{n}", amount="100.00", currency="CNY",
+                                 issued_on=TODAY) for n in range(count)]
+
+        def through_core() -> None:
+            for n, command in enumerate(commands):
+                ledger.execute(f"L-{n % 16}", command)
+
+        rate = count / timed(through_core)
+        ledger.close()
+    report("single fact through the core", f"{rate:,.0f} events/s",
+           f"{floor:,.0f} events/s", f"{rate / floor:.0%}", ">= 80 %")
+
+
+# --------------------------------------------------------------------------- import
+
+
+def import_bench(args: argparse.Namespace) -> None:
+    from adapters.importer import import_ledger
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.csv"
+        rows = 0
+        with path.open("w", newline="", encoding="utf-8") as file:
+            out = csv.writer(file)
+            out.writerow(["customer_id", "customer_name", "invoice_id", "amount", "currency",
+                          "issued_on", "due_on", "paid_amount"])
+            customers = max(1, args.import_rows // 10)
+            for account in accounts(customers, args.import_rows, seed=7):
+                for invoice in account.invoices.values():
+                    paid = invoice.amount - invoice.open_amount
+                    out.writerow([account.customer_id, account.name, invoice.invoice_id,
+                                  invoice.amount, "CNY", invoice.issued_on, invoice.due_on,
+                                  paid if paid else ""])
+                    rows += 1
+        with database(args, "raw") as url:
+            db = ViewDatabase(ledger_env(url))
+            conn = db.connect()
+            with db.transaction(conn) as cur:
+                cur.execute("CREATE TABLE raw_ledger (customer_id TEXT, customer_name TEXT, "
+                            "invoice_id TEXT, amount TEXT, currency TEXT, issued_on TEXT, "
+                            "due_on TEXT, paid_amount TEXT)")
+
+            def raw() -> None:
+                with path.open(encoding="utf-8") as file:
+                    reader = csv.reader(file)
+                    next(reader)
+                    batch: list[list[str]] = []
+                    for row in reader:
+                        batch.append(row)
+                        if len(batch) == 500:
+                            with db.transaction(conn) as cur:
+                                db.executemany(cur, "INSERT INTO raw_ledger VALUES "
+                                               "(?, ?, ?, ?, ?, ?, ?, ?)", batch)
+                            batch = []
+                    with db.transaction(conn) as cur:
+                        db.executemany(cur, "INSERT INTO raw_ledger VALUES "
+                                       "(?, ?, ?, ?, ?, ?, ?, ?)", batch)
+
+            floor = rows / timed(raw)
+            conn.close()
+        with database(args, "import") as url:
+            ledger = Ledger(env=ledger_env(url))
+            rate = rows / timed(lambda: import_ledger(ledger, path, as_of=TODAY))
+            ledger.close()
+    report(f"import of a {rows:,}-row ledger", f"{rate:,.0f} rows/s", f"{floor:,.0f} rows/s",
+           f"{rate / floor:.0%}", ">= 30 %")
+
+
+# --------------------------------------------------------------------------- portfolio
+
+
+def read_and_decode(ledger: Ledger) -> int:
+    last, decoded = 0, 0
+    while True:
+        page = ledger.recorder.select_notifications(start=last, limit=5000,
+                                                    inclusive_of_start=False)
+        if not page:
+            return decoded
+        for row in page:
+            ledger.mapper.to_domain_event(row)
+            decoded += 1
+        last = page[-1].id
+
+
+def portfolio_bench(args: argparse.Namespace) -> None:
+    from core.cycle import DailyCycle
+
+    with database(args, "portfolio") as url:
+        ledger = Ledger(env=ledger_env(url))
+        host = PolicyHost(load_settings(None, env={}), load_entry_points=False)
+        started = time.perf_counter()
+        events = generate(ledger, args.accounts, args.invoices, overdue=args.overdue)
+        took = time.perf_counter() - started
+        print(f"portfolio: {args.accounts:,} accounts, ~{args.invoices:,} invoices, "
+              f"{events:,} events written in {took:.1f} s ({events / took:,.0f} events/s)",
+              flush=True)
+
+        started = time.perf_counter()
+        decoded = read_and_decode(ledger)
+        floor = time.perf_counter() - started
+        projector = Projector(ledger, host)
+        rebuild = timed(lambda: projector.rebuild(batch_size=5000))
+        report(f"projection rebuild from {decoded:,} events", f"{rebuild:.1f} s",
+               f"{floor:.1f} s read+decode", f"{rebuild / floor:.1f}x", "<= 2x")
+
+        # The daily cycle, against a plain SQL scan for the accounts it must chase.
+        db = projector.db
+        conn = db.connect()
+
+        def scan() -> None:
+            db.query(conn, "SELECT DISTINCT customer_id FROM hk_invoices "
+                     "WHERE open_minor > 0 AND due_on < ?", (TODAY.isoformat(),))
+
+        overdue = len(db.query(conn, "SELECT DISTINCT customer_id FROM hk_invoices "
+                               "WHERE open_minor > 0 AND due_on < ?", (TODAY.isoformat(),)))
+        floor = min(timed(scan) for _ in range(3))
+        cycle = DailyCycle(ledger, host)
+        started = time.perf_counter()
+        summary = cycle.run(TODAY, allow_future=True)
+        took = time.perf_counter() - started
+        report(f"daily cycle, {summary.accounts:,} accounts, {overdue:,} overdue "
+               f"({overdue / summary.accounts:.0%}), {summary.accounts_changed:,} changed",
+               f"{took:.1f} s", f"{floor * 1000:.0f} ms SQL scan", f"{took / floor:,.0f}x",
+               "<= 60 s and <= 3x")
+        caught = timed(projector.catch_up)
+        print(f"  projections after the cycle (its events, and the worklist for the new "
+              f"date): {caught:.1f} s", flush=True)
+        conn.close()
+        projector.close()
+        serve_bench(args, url, ledger)
+        ledger.close()
+
+
+def serve_bench(args: argparse.Namespace, url: str, ledger: Ledger) -> None:
+    """Aging and worklist over HTTP from a real server process, and its peak memory."""
+    from core.access import issue_key
+    from tests.server import Server
+
+    key = issue_key(ledger, "manager")[1]
+    server = Server({"HUIKUAN_DATABASE_URL": url, "HUIKUAN_IN_PROCESS_WORKERS": "0",
+                     "HUIKUAN_LOG_LEVEL": "WARNING"})
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        day = TODAY.isoformat()
+        earlier = (TODAY - timedelta(days=45)).isoformat()
+        paths = {
+            "aging by collector": lambda n: f"/v1/aging?as_of={day}&group_by=collector",
+            "aging by class, 45 days ago": lambda n: f"/v1/aging?as_of={earlier}&group_by=class",
+            "worklist, first 50": lambda n: f"/v1/worklist?collector={COLLECTORS[n % 20]}"
+                                            "&limit=50",
+            "worklist, whole queue": lambda n: f"/v1/worklist?collector={COLLECTORS[n % 20]}",
+            "aging by customer (every row)": lambda n: f"/v1/aging?as_of={day}",
+        }
+        for name, path in paths.items():
+            server.client.get(path(0), headers=headers).raise_for_status()  # warm
+            samples = []
+            for n in range(args.queries):
+                began = time.perf_counter()
+                response = server.client.get(path(n), headers=headers)
+                samples.append((time.perf_counter() - began) * 1000)
+                response.raise_for_status()
+            size = len(response.content)
+            report(f"{name} over HTTP ({size:,} bytes)",
+                   f"p50 {statistics.median(samples):.1f} ms, p99 "
+                   f"{percentile(samples, 0.99):.1f} ms", "—", "—", "<= 50 ms")
+        peak = _peak_rss(server.process.pid)
+        report(f"memory serving {args.accounts:,} accounts", f"{peak / 1024:,.0f} MiB peak RSS",
+               "—", "—", "<= 1 GiB")
+    finally:
+        server.stop()
+
+
+def _peak_rss(pid: int) -> int:
+    """The process's peak resident set, in KiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="all", choices=["projections", "http", "all"])
+    parser.add_argument("what", nargs="?", default="all",
+                        choices=["all", "core", "import", "portfolio", "http"])
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--postgres-url", default=POSTGRES)
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--invoices", type=int, default=20000)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--overdue", type=float, default=0.1,
+                        help="the share of customers with money overdue")
+    parser.add_argument("--import-rows", type=int, default=20000)
+    parser.add_argument("--facts", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
-    if args.what in ("projections", "all"):
-        projections_bench(args)
+    # As the server below runs: warnings only (a line per command would be measured too).
+    configure_logging(level="WARNING")
+    print(f"huikuan bench on {args.database}: {vars(args)}")
+    print("| path | measure | baseline (same run) | ratio | target |")
+    print("|---|---|---|---|---|", flush=True)
+    if args.what in ("core", "all"):
+        core_bench(args)
     if args.what in ("http", "all"):
         from bench.http import http_bench
 
         http_bench(args)
-
-
-def projections_bench(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
-        ledger = Ledger(env=ledger_env(url))
-        host = PolicyHost(load_settings(None, env={}), load_entry_points=False)
-        started = time.perf_counter()
-        events = generate(ledger, args.accounts, args.invoices)
-        generated = time.perf_counter() - started
-        print(f"portfolio: {args.accounts} accounts, ~{args.invoices} invoices, "
-              f"{events} events written in {generated:.1f} s ({events / generated:,.0f}/s)")
-
-        # Baseline: read and decode every notification, nothing else.
-        started = time.perf_counter()
-        last, decoded = 0, 0
-        while True:
-            page = ledger.recorder.select_notifications(start=last, limit=500,
-                                                        inclusive_of_start=False)
-            if not page:
-                break
-            for row in page:
-                ledger.mapper.to_domain_event(row)
-                decoded += 1
-            last = page[-1].id
-        baseline = time.perf_counter() - started
-
-        projector = Projector(ledger, host)
-        started = time.perf_counter()
-        projector.rebuild(batch_size=5000)
-        rebuild = time.perf_counter() - started
-        print(f"rebuild from {decoded} events: {rebuild:.2f} s; read+decode baseline "
-              f"{baseline:.2f} s; ratio {rebuild / baseline:.2f}x (target <= 2x)")
-
-        views = Views(ledger, host, projector)
-        timings: dict[str, list[float]] = {"aging": [], "aging by collector": [],
-                                           "worklist": []}
-        for n in range(args.queries):
-            for name, call in (
-                ("aging", lambda: views.aging(TODAY)),
-                ("aging by collector", lambda: views.aging(TODAY, "collector")),
-                ("worklist", lambda n=n: views.worklist(COLLECTORS[n % 20], TODAY)),
-            ):
-                started = time.perf_counter()
-                call()
-                timings[name].append((time.perf_counter() - started) * 1000)
-        for name, samples in timings.items():
-            print(f"{name}: p50 {statistics.median(samples):.1f} ms, "
-                  f"p99 {percentile(samples, 0.99):.1f} ms over {len(samples)} queries")
-        views.close()
-        projector.close()
-        ledger.close()
+    if args.what in ("import", "all"):
+        import_bench(args)
+    if args.what in ("portfolio", "all"):
+        portfolio_bench(args)
 
 
 if __name__ == "__main__":

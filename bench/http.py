@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import threading
 import time
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 from eventsourcing.application import Application
@@ -87,13 +85,12 @@ def _load(server_url: str, key: str, clients: int, requests: int,
 
 
 def http_bench(args: argparse.Namespace) -> None:
+    from bench.__main__ import database, report
     from tests.server import Server
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'http.sqlite3'}"
-        baseline_url = f"sqlite:///{Path(tmp) / 'baseline.sqlite3'}" if not args.database_url \
-            else args.database_url
+    with database(args, "baseline") as baseline_url:
         rate = library_save_rate(baseline_url, max(200, args.requests // 2))
+    with database(args, "http") as url:
         ledger = Ledger(env=ledger_env(url))
         key = issue_key(ledger, "admin")[1]
         ledger.close()
@@ -116,11 +113,12 @@ def http_bench(args: argparse.Namespace) -> None:
                 lambda n, k: ("GET", f"/v1/customers/H-{(n + k) % (args.clients * 4)}", None))
         finally:
             server.stop()
-        assert set(write_status) == {201}, set(write_status)
-        assert set(read_status) == {200}, set(read_status)
-        print(f"library single-save rate (baseline, same database kind): {rate:,.0f} events/s")
-        print(f"HTTP writes: {writes:,.0f} req/s, p50 {statistics.median(write_ms):.1f} ms, "
-              f"p99 {_percentile(write_ms, 0.99):.1f} ms with {args.clients} clients; "
-              f"{writes / rate:.0%} of the baseline (target >= 60 %)")
-        print(f"HTTP reads (account summary): {reads:,.0f} req/s, "
-              f"p50 {statistics.median(read_ms):.1f} ms, p99 {_percentile(read_ms, 0.99):.1f} ms")
+    assert set(write_status) == {201}, set(write_status)
+    assert set(read_status) == {200}, set(read_status)
+    report(f"single fact over HTTP ({args.clients} clients)",
+           f"{writes:,.0f} req/s, p50 {statistics.median(write_ms):.1f} ms, "
+           f"p99 {_percentile(write_ms, 0.99):.1f} ms",
+           f"{rate:,.0f} events/s library single save", f"{writes / rate:.0%}", ">= 60 %")
+    report(f"account summary over HTTP ({args.clients} clients)",
+           f"{reads:,.0f} req/s, p50 {statistics.median(read_ms):.1f} ms, "
+           f"p99 {_percentile(read_ms, 0.99):.1f} ms", "—", "—", "—")

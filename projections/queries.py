@@ -190,7 +190,9 @@ class Views:
 
     # ---- worklist
 
-    def worklist(self, collector: str | None, as_of: date | None = None) -> list[dict[str, Any]]:
+    def worklist(self, collector: str | None, as_of: date | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+        """The queue, most urgent first; ``limit``: only its head."""
         computed = self._q("SELECT value FROM hk_meta WHERE key = 'last_cycle'")
         cycle_date = date.fromisoformat(computed[0][0]) if computed else None
         as_of = as_of or cycle_date or date.today()
@@ -199,7 +201,8 @@ class Views:
             rows = self._q(
                 "SELECT customer_id, priority, reasons, suggested_action, overdue_minor, "
                 f"currency FROM hk_worklist {where} "
-                "ORDER BY priority DESC, overdue_minor DESC, customer_id", params)
+                "ORDER BY priority DESC, overdue_minor DESC, customer_id"
+                + (f" LIMIT {int(limit)}" if limit else ""), params)
             return [{"customer_id": c, "priority": p, "reasons": json.loads(r),
                      "suggested_action": s, "overdue": from_minor(o, cur), "currency": cur}
                     for c, p, r, s, o, cur in rows]
@@ -223,7 +226,7 @@ class Views:
                            "overdue": overdue, "currency": account.currency})
         result.sort(key=lambda r: (-r["priority"], -to_minor(r["overdue"], r["currency"]),
                                    r["customer_id"]))
-        return result
+        return result[:limit] if limit else result
 
     # ---- messages
 

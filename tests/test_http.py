@@ -159,6 +159,8 @@ def test_reads_follow_the_contract(acme):
     assert "900.00 CNY" in body  # only the undisputed part
     queue = acme.get("/v1/worklist?collector=li.wei", headers=admin).json()
     assert queue[0]["customer_id"] == "C-1" and queue[0]["overdue"] == "900.00"
+    assert acme.get("/v1/worklist?collector=li.wei&limit=1", headers=admin).json() == queue[:1]
+    assert acme.get("/v1/worklist?limit=0", headers=admin).status_code == 422
     history = acme.get("/v1/customers/C-1/history?as_of=2026-01-05", headers=admin).json()
     assert [e["type"] for e in history["events"]] == ["Registered", "InvoiceIssued"]
     assert history["balance_as_of"] == "1000.00"
