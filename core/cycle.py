@@ -153,7 +153,7 @@ class DailyCycle:
                 return bool(counts)
 
             try:
-                outcome = self.ledger.change(account.customer_id, "cycle", decide)
+                outcome = self.ledger.change(account.customer_id, "cycle", decide, account)
             except PluginFailure as failure:
                 summary.failures.append({
                     "customer_id": account.customer_id, "plugin": failure.plugin.name,

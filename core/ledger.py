@@ -13,7 +13,7 @@ the tables keep their names whatever the class is called.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -71,6 +71,14 @@ class TooMuchContention(DomainError):
     """The account kept changing under this command; the client may try again."""
 
 
+def project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's ``project_aggregate`` without its per-event ``isinstance`` against
+    a runtime Protocol, which costs more than applying the event does."""
+    for domain_event in events:
+        aggregate = domain_event.mutate(aggregate)
+    return aggregate
+
+
 class Ledger(Application[UUID]):
     """Records facts on customer accounts and answers for one account's state and history."""
 
@@ -91,7 +99,8 @@ class Ledger(Application[UUID]):
     def get(self, aggregate_id: UUID, *, copy: bool = True) -> Any:
         """The aggregate as it stands now (a private copy unless ``copy`` is False)."""
         with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
-            return self.repository.get(aggregate_id, deepcopy_from_cache=copy)
+            return self.repository.get(aggregate_id, deepcopy_from_cache=copy,
+                                       projector_func=project)
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         # The library snapshots at every multiple of the interval a save passes, each time
@@ -173,15 +182,19 @@ class Ledger(Application[UUID]):
         return self.change(customer_id, "batch", change)
 
     def change(
-        self, customer_id: str, name: str, change: Callable[[Account], bool]
+        self, customer_id: str, name: str, change: Callable[[Account], bool],
+        account: Account | None = None,
     ) -> Outcome:
         """Apply ``change`` to the account and save, retrying on a concurrent write.
 
         ``change`` returns False when there is nothing to record (a repeat).
+        ``account``, if the caller has just read it, saves reading it again; a retry
+        always reads it afresh.
         """
         bound = log.bind(customer_id=customer_id, command=name)
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            account = self.account(customer_id)
+            if account is None or attempt > 1:
+                account = self.account(customer_id)
             try:
                 recorded = change(account)
             except DomainError as error:

@@ -6,6 +6,7 @@ points at a folder of your own templates, looked up before the built-in ones.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import jinja2
@@ -16,10 +17,15 @@ BUILT_IN = Path(__file__).parent / "templates"
 
 
 def _environment(settings: Settings) -> jinja2.Environment:
-    folders = [str(BUILT_IN)]
     own = settings.section("templates").get("directory")
-    if own:
-        folders.insert(0, str(own))
+    return _environment_for((str(own),) if own else ())
+
+
+@functools.lru_cache(maxsize=8)
+def _environment_for(own: tuple[str, ...]) -> jinja2.Environment:
+    # One environment per set of folders, kept: it caches compiled templates (and
+    # notices edited files), so a cycle does not compile a template per message.
+    folders = [*own, str(BUILT_IN)]
     # Plain text, not HTML: nothing to escape; a missing value is an error, not a blank.
     return jinja2.Environment(  # noqa: S701
         loader=jinja2.FileSystemLoader(folders), undefined=jinja2.StrictUndefined,

@@ -40,7 +40,7 @@ import structlog
 
 from core.account import Account
 from core.cycle import CycleLog
-from core.ledger import Ledger
+from core.ledger import Ledger, project
 from core.money import minor_units
 from core.plugin import AccountView
 from core.policy import PolicyHost, view_of
@@ -358,7 +358,9 @@ class Projector:
         account = self._recent.pop(event.originator_id, None)
         if account is not None and account.version == version:
             return account
-        return self.ledger.repository.get(event.originator_id, version=version)
+        before: Account = self.ledger.repository.get(event.originator_id, version=version,
+                                                     projector_func=project)
+        return before
 
     def _remember(self, account: Account) -> None:
         # Accounts are written a batch at a time and often touched again in the next
@@ -495,7 +497,8 @@ class Projector:
             for account_id, version in rows:
                 account = self._recent.get(UUID(account_id))
                 if account is None or account.version != int(version):
-                    account = self.ledger.repository.get(UUID(account_id), version=int(version))
+                    account = self.ledger.repository.get(UUID(account_id), version=int(version),
+                                                      projector_func=project)
                 self._write_priority(cur, account, view_of(account), as_of)
 
     def _meta_date(self, cur: Any, key: str) -> date | None:
