@@ -165,6 +165,8 @@ def _policy() -> PolicyHost:
 @app.command()
 def cycle(
     as_of: Annotated[str, typer.Option("--as-of", help="The business date to run for.")],
+    review_all: Annotated[bool, typer.Option(
+        "--all", help="Look at every account, not only those due for review.")] = False,
 ) -> None:
     """Run the daily collection cycle for a business date over every account."""
     from core.cycle import DailyCycle
@@ -172,12 +174,14 @@ def cycle(
     when = _parse_date(as_of)
     assert when is not None
     ledger = _ledger()
+    views = _views(ledger)
     try:
-        summary = DailyCycle(ledger, _policy()).run(when)
+        summary = DailyCycle(ledger, views.host, views).run(when, review_all=review_all)
     except InvalidCommand as error:
         err.print(f"[red]{error.message}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
     console.print(f"cycle {summary.as_of}: {summary.accounts} accounts, "
+                  f"{summary.accounts_reviewed} due for review, "
                   f"{summary.accounts_changed} changed")
     for kind, count in sorted(summary.counts.items()):
         console.print(f"  {kind}: {count}")

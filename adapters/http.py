@@ -260,6 +260,8 @@ class ResolveBody(BaseModel):
 class CycleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: c.BusinessDate
+    review_all: bool = False
+    """Look at every account, not only those a fact or a scheduled date makes due."""
 
 
 @post(
@@ -335,10 +337,12 @@ def resolve_dispute(
 def run_cycle(request: Request[Any, Any, Any], data: JSONBody[CycleBody]) -> dict[str, Any]:
     """Run the collection cycle for a business date over every account."""
     services = _services(request)
-    summary = DailyCycle(services.ledger, services.host).run(data.as_of)
+    summary = DailyCycle(services.ledger, services.host, services.views).run(
+        data.as_of, review_all=data.review_all)
     return {
         "as_of": summary.as_of.isoformat(),
         "accounts": summary.accounts,
+        "accounts_reviewed": summary.accounts_reviewed,
         "accounts_changed": summary.accounts_changed,
         "counts": dict(summary.counts),
         "failures": summary.failures,

@@ -41,8 +41,8 @@ from bench.portfolio import COLLECTORS, TODAY, accounts, generate
 from core.account import Account
 from core.commands import IssueInvoice, RegisterCustomer
 from core.ledger import Ledger
-from core.transcodings import register_all
 from core.policy import PolicyHost
+from core.transcodings import register_all
 from projections.db import ViewDatabase
 from projections.views import Projector
 

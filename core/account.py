@@ -254,6 +254,7 @@ class Account(ChainedAggregate):
         def apply(self, account: Account) -> None:
             key = f"{self.KIND}:{getattr(self, self.ID_FIELD)}"
             account.requests[key] = {f: getattr(self, f) for f in self.REQUEST_FIELDS}
+            account.review_needed = True
 
     class Decision(Event):
         """A decision of the daily cycle, with who decided and on what it was based."""
@@ -1711,6 +1712,31 @@ class Account(ChainedAggregate):
         def apply(self, account: Account) -> None:
             account.risk = {"score": self.score, "grade": self.grade,
                             "signals": list(self.signals)}
+
+    class ReviewScheduled(Decision):
+        """The cycle has decided for the account and need not look again before
+        ``next_review`` (None: not until a fact arrives), the earliest date any plugin
+        named; ``based_on`` holds each plugin's date."""
+
+        TOPIC = "huikuan:Account.ReviewScheduled"
+        next_review: date | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
+
+        def apply(self, account: Account) -> None:
+            account.review_needed = False
+            account.next_review = self.next_review
+
+    # A new fact may change any decision: the account is reviewed at the next cycle.
+    # (Class attributes, so accounts restored from older snapshots have them too.)
+    review_needed: bool = True
+    next_review: date | None = None
+
+    def due_for_review(self, as_of: date) -> bool:
+        """Whether the daily cycle for ``as_of`` must look at this account."""
+        return self.review_needed or (
+            self.next_review is not None and self.next_review <= as_of)
 
     def queued_message(self, message_id: str) -> Message | None:
         """The message, or None in history as of a date before it was queued (its

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
@@ -39,7 +39,7 @@ from core.plugin import (
     RiskAssessment,
     Signal,
 )
-from core.policy import PluginFailure, PluginRef, PolicyHost, view_of
+from core.policy import PluginFailure, PluginRef, PolicyHost, huikuan_version, view_of
 
 log = structlog.get_logger("huikuan.cycle")
 
@@ -62,10 +62,17 @@ class CycleLog(ChainedAggregate):
 
     class CycleCompleted(Event):
         TOPIC = "huikuan:CycleLog.CycleCompleted"
+        # v2 added the fingerprint of the policy the cycle applied.
+        class_version = 2
         as_of: date
         accounts: int
         counts: dict[str, int]
         failures: int
+        policy: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["policy"] = ""
 
         @property
         def occurred_on(self) -> date:
@@ -73,6 +80,10 @@ class CycleLog(ChainedAggregate):
 
         def apply(self, log: CycleLog) -> None:
             log.last_as_of = self.as_of
+            log.last_policy = self.policy
+
+    # (A class attribute, so a log restored from before v2 has it too.)
+    last_policy: str = ""
 
     def __init__(self) -> None:
         self.last_as_of: date | None = None
@@ -84,8 +95,13 @@ class CycleLog(ChainedAggregate):
 
 @dataclass
 class CycleSummary:
+    """``accounts``: all the accounts the cycle covered; ``accounts_reviewed``: those it
+    looked at (the others had nothing due, as their plugins said); ``accounts_changed``:
+    those on which something was decided."""
+
     as_of: date
     accounts: int = 0
+    accounts_reviewed: int = 0
     accounts_changed: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, str]] = field(default_factory=list)
@@ -114,23 +130,59 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-class DailyCycle:
-    """Runs the collection policy over every account for one business date."""
+class ReviewSchedule(Protocol):
+    """Where the cycle finds the accounts due for review: a port, answered by the
+    projections (an index of each account's next review date)."""
 
-    def __init__(self, ledger: Ledger, host: PolicyHost) -> None:
+    def accounts_due(self, as_of: date) -> tuple[list[UUID], int]:
+        """The accounts due for review on ``as_of``, and how many accounts there are."""
+        ...
+
+
+class DailyCycle:
+    """Runs the collection policy over every account for one business date.
+
+    Each account is reviewed when a fact was recorded for it since its last review, or
+    when the date its plugins named has come (``huikuan_next_review``); on other days
+    nothing can change for it, so the cycle's cost follows the accounts it acts on.
+    Without a ``schedule``, or when a plugin cannot name dates, or when the policy has
+    changed since the last cycle, or with ``review_all``, every account is reviewed.
+    """
+
+    def __init__(self, ledger: Ledger, host: PolicyHost,
+                 schedule: ReviewSchedule | None = None) -> None:
         self.ledger = ledger
         self.host = host
+        self.schedule = schedule
 
     # ---- the run
 
-    def last_as_of(self) -> date | None:
+    def _log(self) -> CycleLog | None:
         try:
             cycle_log: CycleLog = self.ledger.get(CYCLE_LOG_ID)
         except AggregateNotFoundError:
             return None
-        return cycle_log.last_as_of
+        return cycle_log
 
-    def run(self, as_of: date, *, allow_future: bool = False) -> CycleSummary:
+    def last_as_of(self) -> date | None:
+        cycle_log = self._log()
+        return cycle_log.last_as_of if cycle_log else None
+
+    def _accounts(self, as_of: date, review_all: bool) -> tuple[Iterable[UUID], int | None]:
+        cycle_log = self._log()
+        why = ("asked to" if review_all else
+               "no review schedule" if self.schedule is None else
+               "first cycle" if cycle_log is None else
+               "policy changed" if cycle_log.last_policy != self.host.fingerprint() else
+               "plugins without huikuan_next_review: " + ", ".join(self.host.daily_reviewers())
+               if self.host.daily_reviewers() else None)
+        if why or self.schedule is None:
+            log.info("cycle.reviews_all", reason=why)
+            return self.ledger.account_ids(), None
+        return self.schedule.accounts_due(as_of)
+
+    def run(self, as_of: date, *, allow_future: bool = False,
+            review_all: bool = False) -> CycleSummary:
         last = self.last_as_of()
         if last is not None and as_of < last:
             msg = f"the cycle has run for {last}; a cycle for an earlier date ({as_of}) is refused"
@@ -142,15 +194,19 @@ class DailyCycle:
             msg = f"{as_of} is in the future; the cycle runs for today or earlier dates"
             raise InvalidCommand(msg, field="as_of")
         summary = CycleSummary(as_of=as_of)
-        for aggregate_id in self.ledger.account_ids():
+        accounts, total = self._accounts(as_of, review_all)
+        for aggregate_id in accounts:
             account: Account = self.ledger.get(aggregate_id)
-            summary.accounts += 1
+            if total is not None and not account.due_for_review(as_of):
+                continue  # reviewed since the schedule was read
+            summary.accounts_reviewed += 1
             counts: Counter[str] = Counter()
 
             def decide(account: Account, counts: Counter[str] = counts) -> bool:
                 counts.clear()  # a retry after a concurrent write decides afresh
                 self.decide(account, as_of, counts)
-                return bool(counts)
+                scheduled = self.schedule_review(account, as_of)
+                return bool(counts) or scheduled
 
             try:
                 outcome = self.ledger.change(account.customer_id, "cycle", decide, account)
@@ -170,13 +226,15 @@ class DailyCycle:
                 log.error("cycle.account_failed", customer_id=account.customer_id,
                           error=type(error).__name__)
                 continue
-            if outcome.recorded:
+            if outcome.recorded and counts:
                 summary.accounts_changed += 1
                 summary.counts.update(counts)
+        summary.accounts = summary.accounts_reviewed if total is None else total
         if last is None or as_of > last:
             self._record_completed(summary)
         log.info("cycle.completed", as_of=as_of.isoformat(), accounts=summary.accounts,
-                 changed=summary.accounts_changed, failures=len(summary.failures))
+                 reviewed=summary.accounts_reviewed, changed=summary.accounts_changed,
+                 failures=len(summary.failures))
         return summary
 
     def _record_completed(self, summary: CycleSummary) -> None:
@@ -190,6 +248,7 @@ class DailyCycle:
             cycle_log.trigger_event(
                 CycleLog.CycleCompleted, as_of=summary.as_of, accounts=summary.accounts,
                 counts=dict(summary.counts), failures=len(summary.failures),
+                policy=self.host.fingerprint(),
             )
             try:
                 self.ledger.save(cycle_log)
@@ -206,6 +265,24 @@ class DailyCycle:
         self._classes(account, as_of, counts)
         self._risk(account, as_of, counts)
         self._escalation(account, as_of, counts)
+
+    def schedule_review(self, account: Account, as_of: date) -> bool:
+        """Ask the plugins when the account next needs the cycle; record it if that
+        changed. True if recorded."""
+        found = self.host.collect("huikuan_next_review", account=view_of(account),
+                                  as_of=as_of)
+        # The plugin that needs the account soonest decides; the others' dates are kept.
+        found.sort(key=lambda pair: pair[0])
+        next_review = max(found[0][0], as_of + timedelta(days=1)) if found else None
+        if not account.review_needed and account.next_review == next_review:
+            return False
+        ref = found[0][1] if found else PluginRef("huikuan.cycle", huikuan_version())
+        account.record_decision(
+            Account.ReviewScheduled, decided_on=as_of, plugin=ref.name,
+            plugin_version=ref.version,
+            based_on={"next_review": {r.name: day.isoformat() for day, r in found}},
+            next_review=next_review)
+        return True
 
     def _record(self, account: Account, event_class: type[Account.Decision], ref: PluginRef,
                 as_of: date, based_on: Any, **fields: Any) -> None:

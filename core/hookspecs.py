@@ -136,6 +136,25 @@ def huikuan_escalation(
     """
 
 
+@hookspec
+def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    """The first date after ``as_of`` on which this plugin's cycle hooks could decide
+    something different for ``account`` if no new fact arrived: a due date reaching a
+    step of the ladder, a promise falling due, a risk signal leaving its window.
+
+    Asked after the cycle has decided for the account on ``as_of``, with the account
+    as those decisions left it. The cycle does not look at the account again before
+    the earliest date any plugin gives, unless a fact (an invoice, a payment, a
+    contact…) is recorded for it first. Return None if time alone changes nothing
+    your plugin decides. A date too early costs a visit; a date too late misses a
+    decision, so when unsure return ``as_of`` plus one day.
+
+    A collect hook: every implementation is asked. A plugin that implements any cycle
+    hook (``huikuan_review_commitments`` to ``huikuan_escalation``) but not this one
+    makes the cycle look at every account every day, as it must.
+    """
+
+
 @hookspec(firstresult=True)
 def huikuan_render_message(
     draft: MessageDraft, account: AccountView, settings: Settings

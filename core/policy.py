@@ -9,7 +9,9 @@ and can isolate a plugin that raises (see :mod:`core.hookspecs`).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,7 +43,13 @@ DEFAULT_PLUGINS: dict[str, str] = {
 ENTRY_POINT_GROUP = PROJECT
 
 
-def _huikuan_version() -> str:
+CYCLE_HOOKS = (
+    "huikuan_review_commitments", "huikuan_late_interest", "huikuan_classify",
+    "huikuan_risk_signals", "huikuan_risk_score", "huikuan_escalation",
+)
+
+
+def huikuan_version() -> str:
     try:
         return metadata.version("huikuan")
     except metadata.PackageNotFoundError:  # running from a source tree
@@ -91,7 +99,7 @@ class PolicyHost:
         for name in enabled:
             if name in DEFAULT_PLUGINS:
                 self._register(name, importlib.import_module(DEFAULT_PLUGINS[name]),
-                               _huikuan_version())
+                               huikuan_version())
             elif name in available:
                 entry_point = available[name]
                 version = entry_point.dist.version if entry_point.dist else "unknown"
@@ -115,6 +123,23 @@ class PolicyHost:
         except (pluggy.PluginValidationError, ValueError) as error:
             raise PluginError(f"plugin {name!r}: {error}") from None
         self.versions[name] = str(getattr(plugin, "__version__", version))
+
+    def daily_reviewers(self) -> list[str]:
+        """Plugins with cycle hooks but no ``huikuan_next_review``: they cannot say when
+        an account needs them again, so with them the cycle reviews every account daily."""
+        def implementers(hook: str) -> set[str]:
+            return {i.plugin_name for i in getattr(self.manager.hook, hook).get_hookimpls()}
+
+        deciding = set().union(*(implementers(hook) for hook in CYCLE_HOOKS))
+        return sorted(deciding - implementers("huikuan_next_review"))
+
+    def fingerprint(self) -> str:
+        """The policy in force: plugins, their versions and plugins.toml. When it
+        changes, the next cycle reviews every account, whatever was scheduled."""
+        document = json.dumps({"plugins": sorted(self.versions.items()),
+                               "settings": self.settings.sections},
+                              sort_keys=True, default=str)
+        return hashlib.sha256(document.encode()).hexdigest()[:16]
 
     @property
     def plugin_names(self) -> list[str]:

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from core.plugin import AccountView, InvoiceView, Settings, hookimpl
 
@@ -18,12 +18,26 @@ from core.plugin import AccountView, InvoiceView, Settings, hookimpl
 def huikuan_classify(
     invoice: InvoiceView, account: AccountView, as_of: date, settings: Settings
 ) -> str:
-    section = settings.section("classes")
     if invoice.written_off > 0:
         return "dead"
     days = (as_of - invoice.due_on).days
-    for name, default in (("dead", 366), ("bad", 181), ("doubtful", 91),
-                          ("in_collection", 1)):
-        if days >= int(section.get(f"{name}_from", default)):
+    for name, from_day in _thresholds(settings):
+        if days >= from_day:
             return name
     return "not_due"
+
+
+def _thresholds(settings: Settings) -> list[tuple[str, int]]:
+    section = settings.section("classes")
+    return [(name, int(section.get(f"{name}_from", default)))
+            for name, default in (("dead", 366), ("bad", 181), ("doubtful", 91),
+                                  ("in_collection", 1))]
+
+
+@hookimpl
+def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    # An open invoice changes class on the day it reaches the next threshold.
+    days = [invoice.due_on + timedelta(days=from_day)
+            for invoice in account.open_invoices() if invoice.written_off == 0
+            for _, from_day in _thresholds(settings)]
+    return min((d for d in days if d > as_of), default=None)

@@ -63,3 +63,15 @@ def huikuan_review_commitments(
                 ))
                 break  # a missed instalment breaks the plan
     return outcomes
+
+
+@hookimpl
+def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    # A promise is broken, an instalment missed, the day after its date (and the grace
+    # days); being kept or paid needs a payment, which is a fact of its own.
+    after = timedelta(days=int(settings.section("commitments").get("grace_days", 0)) + 1)
+    days = [p.due_on + after for p in account.promises if p.status == "pending"]
+    for plan in account.plans:
+        if plan.status == "active":
+            days += [i.due_on + after for i in plan.installments if i.number not in plan.missed]
+    return min((d for d in days if d > as_of), default=None)

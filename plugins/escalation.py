@@ -28,7 +28,7 @@ ladder; a paid or fully disputed account falls back to ``none``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -141,3 +141,24 @@ def huikuan_escalation(
         stage=stage, skipped=skipped, messages=tuple(requests_for(target, invoice_ids)),
         supply_hold=hold, based_on={**based_on, "step_days": horizon},
     )
+
+
+@hookimpl
+def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    if account.customer_id in settings.section("escalation").get("exclude_customers", []):
+        return None
+    demandable = account.demandable()
+    if not demandable:
+        return None
+    one = timedelta(days=1)
+    # A suspension ends the day after the promise's date or the plan's last instalment.
+    days = [p.due_on + one for p in account.promises if p.status == "pending"]
+    days += [plan.installments[-1].due_on + one for plan in account.plans
+             if plan.status == "active" and plan.installments]
+    # A step's day comes (counted from an invoice's due date), and what is overdue grows
+    # as each invoice falls due.
+    _, steps = ladder_for(account, settings)
+    for invoice in demandable:
+        days.append(invoice.due_on + one)
+        days += [invoice.due_on + timedelta(days=int(step["days"])) for step in steps]
+    return min((d for d in days if d > as_of), default=None)

@@ -13,7 +13,7 @@ currency's minor unit. Interest already charged stays when the principal is paid
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from core.money import minor_units
@@ -47,3 +47,13 @@ def huikuan_late_interest(
         amount=amount, from_on=since, to_on=as_of, annual_rate=rate,
         based_on={"principal": str(principal), "days": days, "annual_rate": str(rate)},
     )
+
+
+@hookimpl
+def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    # Interest accrues day by day on what is overdue, from the day after the due date.
+    if not settings.section("interest").get("enabled", False) or annual_rate(settings) <= 0:
+        return None
+    tomorrow = as_of + timedelta(days=1)
+    return min((max(tomorrow, i.due_on + timedelta(days=1)) for i in account.open_invoices()
+                if i.undisputed_open > 0), default=None)

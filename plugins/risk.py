@@ -103,3 +103,18 @@ def huikuan_risk_score(
     return RiskAssessment(score=score, grade=grade, signals=tuple(sorted(counts)),
                           based_on={"counts": dict(counts), "weights_used": {
                               code: int(weights.get(code, 10)) for code in counts}})
+
+
+@hookimpl
+def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    # Signals enter the window on their date and leave it after lookback_days; the
+    # lateness of payments counts them from the day they were received.
+    window = timedelta(days=int(settings.section("risk").get("lookback_days", 365)) + 1)
+    days = [p.due_on + window for p in account.promises if p.status == "broken"]
+    for payment in account.payments:
+        days.append(payment.received_on)
+        if payment.bounced_on is not None:
+            days += [payment.bounced_on, payment.bounced_on + window]
+    for reported in account.reported_signals:
+        days += [reported.observed_on, reported.observed_on + window]
+    return min((d for d in days if d > as_of), default=None)

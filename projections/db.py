@@ -79,3 +79,12 @@ class ViewDatabase:
     def query(self, conn: Any, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         cursor = conn.execute(self.sql(statement), tuple(params))
         return list(cursor.fetchall())
+
+    def has_table(self, conn: Any, name: str) -> bool:
+        if self.kind == "sqlite":
+            found = self.query(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                               "AND name = ?", (name,))
+        else:
+            found = self.query(conn, "SELECT 1 FROM information_schema.tables "
+                               "WHERE table_schema = ? AND table_name = ?", (self.schema, name))
+        return bool(found)

@@ -72,6 +72,16 @@ class Views:
         self.projector.catch_up()
         return self
 
+    def accounts_due(self, as_of: date) -> tuple[list[UUID], int]:
+        """For the daily cycle (its ReviewSchedule port): the accounts with a fact since
+        their last review or a review date on or before ``as_of``, and how many
+        accounts there are."""
+        self.fresh()
+        due = self._q("SELECT account_id FROM hk_accounts WHERE review_from <= ? "
+                      "ORDER BY customer_id", (as_of.isoformat(),))
+        total = self._q("SELECT COUNT(*) FROM hk_accounts")[0][0]
+        return [UUID(row[0]) for row in due], int(total)
+
     def _q(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         return self.db.query(self.conn, sql, params)
 

@@ -49,6 +49,11 @@ from projections.db import ViewDatabase
 log = structlog.get_logger("huikuan.projections")
 
 TRACKING_NAME = "views"
+# The shape of the tables below. Views built by an older huikuan are thrown away and
+# folded again from the events when it changes: they are derived, never the record.
+SCHEMA_VERSION = "2"
+# In hk_accounts.review_from: review at the next cycle; review only when a fact comes.
+REVIEW_NOW, REVIEW_NEVER = "", "9999-12-31"
 
 TABLES = (
     "hk_tracking", "hk_meta", "hk_accounts", "hk_invoices", "hk_movements",
@@ -63,9 +68,11 @@ DDL = [
         currency TEXT NOT NULL, collector TEXT, credit_limit_minor BIGINT, credit_grade TEXT,
         tags TEXT NOT NULL, stage TEXT NOT NULL, supply_hold INTEGER NOT NULL,
         risk_score INTEGER NOT NULL, risk_grade TEXT NOT NULL, risk_signals TEXT NOT NULL,
-        unapplied_minor BIGINT NOT NULL, version BIGINT NOT NULL)""",
+        unapplied_minor BIGINT NOT NULL, version BIGINT NOT NULL,
+        review_from TEXT NOT NULL)""",
     "CREATE UNIQUE INDEX IF NOT EXISTS hk_accounts_id ON hk_accounts (account_id)",
     "CREATE INDEX IF NOT EXISTS hk_accounts_collector ON hk_accounts (collector)",
+    "CREATE INDEX IF NOT EXISTS hk_accounts_review ON hk_accounts (review_from)",
     """CREATE TABLE IF NOT EXISTS hk_invoices (
         customer_id TEXT NOT NULL, invoice_id TEXT NOT NULL, currency TEXT NOT NULL,
         amount_minor BIGINT NOT NULL, issued_on TEXT NOT NULL, due_on TEXT NOT NULL,
@@ -149,10 +156,10 @@ class Projector:
         # want the views fresh take turns, and each finds the work of the one before.
         self._lock = threading.RLock()
         self._conn = self.db.connect()
+        self._upgrade()  # (creates the tables)
         # The accounts last written, newest last (see _remember).
         self._recent: OrderedDict[UUID, Account] = OrderedDict()
         self.keep_accounts = keep_accounts
-        self.create_tables()
 
     def close(self) -> None:
         with self._lock:
@@ -172,6 +179,23 @@ class Projector:
             if not self.db.execute(cur, "SELECT 1 FROM hk_meta WHERE key = 'worklist_for'"
                                    ).fetchall():
                 self.db.execute(cur, "INSERT INTO hk_meta VALUES ('worklist_for', '')")
+            if not self.db.execute(cur, "SELECT 1 FROM hk_meta WHERE key = 'schema'"
+                                   ).fetchall():
+                self.db.execute(cur, "INSERT INTO hk_meta VALUES ('schema', ?)",
+                                (SCHEMA_VERSION,))
+
+    def _upgrade(self) -> None:
+        if self._has_table("hk_meta"):
+            found = self.db.query(self._conn, "SELECT value FROM hk_meta WHERE key = 'schema'")
+            version = found[0][0] if found else "1"
+            if version != SCHEMA_VERSION:
+                log.warning("projections.rebuilding", reason="the views' schema changed",
+                            found=version, wanted=SCHEMA_VERSION)
+                self.drop_tables()
+        self.create_tables()
+
+    def _has_table(self, name: str) -> bool:
+        return self.db.has_table(self._conn, name)
 
     def drop_tables(self) -> None:
         with self.db.transaction(self._conn) as cur:
@@ -390,7 +414,9 @@ class Projector:
                 account.credit_grade, json.dumps(account.tags), account.stage,
                 int(account.supply_hold), int(account.risk["score"]), account.risk["grade"],
                 json.dumps(sorted(account.risk["signals"])),
-                to_minor(account.unapplied_credit, c), account.version))
+                to_minor(account.unapplied_credit, c), account.version,
+                REVIEW_NOW if account.review_needed else
+                account.next_review.isoformat() if account.next_review else REVIEW_NEVER))
             # A row changes when its invoice does, or, while money is open on it, when
             # its limitation deadline may: that is asked again of the plugin each time.
             if touched.invoices is None:
@@ -429,7 +455,7 @@ class Projector:
         db.executemany(cur, "DELETE FROM hk_accounts WHERE customer_id = ?",
                        [(row[0],) for row in account_rows])
         db.executemany(cur, "INSERT INTO hk_accounts VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", account_rows)
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", account_rows)
         db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ?", whole)
         db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ? AND invoice_id = ?",
                        invoice_keys)

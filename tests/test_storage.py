@@ -29,6 +29,7 @@ TOPICS = {
     "huikuan:Account.MessageFailed", "huikuan:Account.MessageCancelled",
     "huikuan:Account.InterestCharged",
     "huikuan:Account.ClassChanged", "huikuan:Account.RiskChanged",
+    "huikuan:Account.ReviewScheduled",
 }
 
 
@@ -124,3 +125,35 @@ def test_registration_keeps_contacts(ledger):
     assert account.credit_limit == Decimal("25000.00")
     assert (account.timezone, account.collector, account.credit_grade) == (
         "America/New_York", "li.wei", "B")
+
+
+def test_a_cycle_log_stored_in_its_first_shape_is_upcast_on_reading(store, ledger, customer):
+    # Version 1 of CycleCompleted had no policy fingerprint: read as "" (unknown), so
+    # the next cycle looks at every account rather than trust an unknown schedule.
+    from core.cycle import CYCLE_LOG_ID, CycleLog, DailyCycle
+    from core.policy import PolicyHost
+
+    customer()
+    log = CycleLog.start()
+    ledger.save(log)
+    state = {"timestamp": log.modified_on, "as_of": date(2026, 1, 5), "accounts": 1,
+             "counts": {}, "failures": 0}
+    topic = "huikuan:CycleLog.CycleCompleted"
+    state["chain_hash"] = chain.link(
+        log.chain_head, chain.stored_content(topic, CYCLE_LOG_ID, 2, state))
+    ledger.recorder.insert_events([StoredEvent(
+        originator_id=CYCLE_LOG_ID, originator_version=2, topic=topic,
+        state=ledger.mapper.transcoder.encode(state))])
+    old = store.open().get(CYCLE_LOG_ID)
+    assert (old.last_as_of, old.last_policy) == (date(2026, 1, 5), "")
+    assert verify(ledger).ok
+    summary = DailyCycle(ledger, PolicyHost(load_entry_points=False), schedule=Nobody()).run(
+        date(2026, 1, 6))
+    assert summary.accounts_reviewed == 1  # the schedule said none, the policy was unknown
+
+
+class Nobody:
+    """A review schedule that names no account."""
+
+    def accounts_due(self, as_of):
+        return [], 1

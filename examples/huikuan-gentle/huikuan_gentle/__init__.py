@@ -5,7 +5,9 @@ Only the public plugin API is used: ``core.plugin`` and the hooks in ``core.hook
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
 
 from core.plugin import AccountView, EscalationDecision, MessageRequest, Settings, hookimpl
 
@@ -28,7 +30,7 @@ def huikuan_escalation(
     days = (as_of - oldest.due_on).days
     overdue = [i.invoice_id for i in open_ if i.due_on < as_of]
     steps = [
-        (int(config.get("courtesy_call_days", 3)), "notice",
+        (_first_step(config), "notice",
          (MessageRequest("call_task", "worklist", tuple(overdue)),)),
         (20, "warning", (MessageRequest("notice", "email", tuple(overdue), deadline_days=14),)),
         (45, "hold", (MessageRequest("manager_review", "worklist", tuple(overdue)),)),
@@ -40,3 +42,20 @@ def huikuan_escalation(
         skipped=tuple(s[1] for s in reached[:-1]),
         based_on={"ladder": "gentle", "oldest_invoice": oldest.invoice_id, "days": days},
     )
+
+
+def _first_step(config: Mapping[str, Any]) -> int:
+    return int(config.get("courtesy_call_days", 3))
+
+
+@hookimpl
+def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    """When a key account reaches its next step: the cycle need not look before."""
+    config = settings.section("gentle")
+    if not set(config.get("tags", ["key-account"])) & set(account.tags):
+        return None  # the default ladder's own huikuan_next_review answers
+    open_ = account.demandable()
+    if not open_:
+        return None
+    days = [open_[0].due_on + timedelta(days=d) for d in (_first_step(config), 20, 45)]
+    return min((d for d in days if d > as_of), default=None)
