@@ -20,6 +20,9 @@ Tables (amounts are integers in the currency's minor unit):
 - ``hk_class_changes``: every class decision, on its business date;
 - ``hk_messages``, ``hk_promises``: what the policy queued; promises and their fate;
 - ``hk_worklist``: each account's priority for the last cycle date (the priority plugin);
+- ``hk_open_by_due``: what is open now per collector, currency, class and due date,
+  kept in step with ``hk_invoices``: today's aging by collector, currency or class
+  sums a few thousand rows however many invoices there are;
 - ``hk_tracking``, ``hk_meta``: the position in the event log; the last cycle date and
   the date the worklist was last computed for.
 """
@@ -51,13 +54,13 @@ log = structlog.get_logger("huikuan.projections")
 TRACKING_NAME = "views"
 # The shape of the tables below. Views built by an older huikuan are thrown away and
 # folded again from the events when it changes: they are derived, never the record.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 # In hk_accounts.review_from: review at the next cycle; review only when a fact comes.
 REVIEW_NOW, REVIEW_NEVER = "", "9999-12-31"
 
 TABLES = (
     "hk_tracking", "hk_meta", "hk_accounts", "hk_invoices", "hk_movements",
-    "hk_class_changes", "hk_messages", "hk_promises", "hk_worklist",
+    "hk_class_changes", "hk_messages", "hk_promises", "hk_worklist", "hk_open_by_due",
 )
 
 DDL = [
@@ -89,6 +92,11 @@ DDL = [
         class TEXT NOT NULL, position BIGINT NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS hk_class_changes_invoice
         ON hk_class_changes (customer_id, invoice_id, on_date)""",
+    "CREATE INDEX IF NOT EXISTS hk_class_changes_date ON hk_class_changes (on_date)",
+    """CREATE TABLE IF NOT EXISTS hk_open_by_due (
+        collector TEXT NOT NULL, currency TEXT NOT NULL, class TEXT NOT NULL,
+        due_on TEXT NOT NULL, open_minor BIGINT NOT NULL,
+        PRIMARY KEY (collector, currency, class, due_on))""",
     """CREATE TABLE IF NOT EXISTS hk_messages (
         message_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, kind TEXT NOT NULL,
         channel TEXT NOT NULL, status TEXT NOT NULL, created_on TEXT NOT NULL,
@@ -404,10 +412,12 @@ class Projector:
         invoice_keys: list[tuple[str, str]] = []
         promise_keys: list[tuple[str, str]] = []
         whole_promises: list[tuple[str]] = []
+        invoice_rows_by_customer: dict[str, list[tuple[Any, ...]]] = {}
         for touched in batch.accounts.values():
             account = touched.account
             customer, c = account.customer_id, account.currency
             view = view_of(account)
+            first_row = len(invoice_rows)
             account_rows.append((
                 customer, str(account.id), account.name, c, account.collector,
                 to_minor(account.credit_limit, c) if account.credit_limit is not None else None,
@@ -438,6 +448,7 @@ class Projector:
                     invoice.issued_on.isoformat(), invoice.due_on.isoformat(),
                     to_minor(invoice.open_amount, c), to_minor(invoice.disputed_amount, c),
                     invoice.receivable_class, deadline))
+            invoice_rows_by_customer[customer] = invoice_rows[first_row:]
             if touched.promises is None:
                 whole_promises.append((customer,))
                 promises = list(account.promises.values())
@@ -452,6 +463,13 @@ class Projector:
                 self._write_priority(cur, account, view, worklist_date)
         # Set-based: one statement per table for the whole batch.
         db = self.db
+        open_by_due = self._open_before(cur, [row[0] for row in account_rows])
+        for row in account_rows:
+            collector, currency = row[4] or "", row[3]
+            for written in invoice_rows_by_customer.get(row[0], ()):
+                if written[6]:  # open: counted under its class and due date
+                    key = (collector, currency, written[8], written[5])
+                    open_by_due[key] = open_by_due.get(key, 0) + written[6]
         db.executemany(cur, "DELETE FROM hk_accounts WHERE customer_id = ?",
                        [(row[0],) for row in account_rows])
         db.executemany(cur, "INSERT INTO hk_accounts VALUES "
@@ -466,6 +484,32 @@ class Projector:
                        promise_keys)
         db.executemany(cur, "INSERT INTO hk_promises VALUES (?, ?, ?, ?, ?, ?, ?)",
                        promise_rows)
+        changes = [(*key, delta) for key, delta in open_by_due.items() if delta]
+        db.executemany(cur, """INSERT INTO hk_open_by_due VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (collector, currency, class, due_on)
+            DO UPDATE SET open_minor = hk_open_by_due.open_minor + excluded.open_minor""",
+                       changes)
+        db.executemany(cur, "DELETE FROM hk_open_by_due WHERE collector = ? AND currency = ? "
+                       "AND class = ? AND due_on = ? AND open_minor = 0",
+                       [key[:4] for key in changes])
+
+    def _open_before(self, cur: Any, customers: list[str]) -> dict[tuple[str, ...], int]:
+        """What the accounts about to be rewritten count in ``hk_open_by_due`` now, as
+        negative amounts: every open row of theirs is rewritten (an invoice open before
+        a batch is either still open or was changed by it)."""
+        found: dict[tuple[str, ...], int] = {}
+        for start in range(0, len(customers), 500):
+            chunk = customers[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for collector, currency, class_, due_on, amount in self.db.execute(
+                cur, f"""SELECT COALESCE(a.collector, ''), i.currency, i.class, i.due_on,
+                                SUM(i.open_minor)
+                         FROM hk_invoices i JOIN hk_accounts a ON a.customer_id = i.customer_id
+                         WHERE i.customer_id IN ({marks}) AND i.open_minor <> 0
+                         GROUP BY 1, 2, 3, 4""", chunk).fetchall():
+                key = (collector, currency, class_, due_on)
+                found[key] = found.get(key, 0) - int(amount)
+        return found
 
     def _write_messages(self, cur: Any, account: Account, batch: _Batch,
                         changed: set[str] | None) -> None:
