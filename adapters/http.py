@@ -36,6 +36,7 @@ from adapters.settings import load_settings
 from adapters.storage import open_ledger
 from core import commands as c
 from core.access import key_hash, role_of
+from core.account import Account
 from core.audit import verify
 from core.cycle import DailyCycle
 from core.errors import Conflict, DomainError, InvalidCommand, NotFound
@@ -204,22 +205,40 @@ def on_unexpected(_: Request[Any, Any, Any], error: Exception) -> Response[dict[
 # ---- writes
 
 
+def _recorded(command: c.Command, events: tuple[Any, ...]) -> dict[str, Any]:
+    """What a new invoice or payment came to, from the events just recorded (once
+    saved, the account object may already be serving the next command)."""
+    if isinstance(command, c.IssueInvoice):
+        issued = next(e for e in events if isinstance(e, Account.InvoiceIssued))
+        credited = sum((e.amount for e in events if isinstance(e, Account.CreditApplied)
+                        and e.invoice_id == issued.invoice_id), Decimal(0))
+        return {"due_on": issued.due_on.isoformat(), "open_amount": str(issued.amount - credited)}
+    if isinstance(command, c.ReceivePayment):
+        received = next(e for e in events if isinstance(e, Account.PaymentReceived))
+        return {"applied": [{"invoice_id": a["invoice_id"], "amount": str(a["amount"])}
+                            for a in received.allocations],
+                "unapplied": str(received.unapplied)}
+    return {}
+
+
 def _record(
     request: Request[Any, Any, Any], customer_id: str, command: c.Command
 ) -> Response[dict[str, Any]]:
     services = _services(request)
     outcome = services.ledger.execute(customer_id, command)
     body = {"customer_id": customer_id, **command.model_dump(mode="json")}
-    account = outcome.account
-    if isinstance(command, c.IssueInvoice):
-        invoice = account.invoices[command.invoice_id]
-        body.update(due_on=invoice.due_on.isoformat(), open_amount=str(invoice.open_amount))
-    if isinstance(command, c.ReceivePayment):
-        payment = account.payments[command.payment_id]
-        body.update(
-            applied=[{"invoice_id": i, "amount": str(a)} for i, a in payment.allocations.items()],
-            unapplied=str(payment.unapplied),
-        )
+    if outcome.recorded:
+        body.update(_recorded(command, outcome.events))
+    else:  # a repeat: as the account has it
+        account = outcome.account
+        if isinstance(command, c.IssueInvoice):
+            invoice = account.invoices[command.invoice_id]
+            body.update(due_on=invoice.due_on.isoformat(), open_amount=str(invoice.open_amount))
+        if isinstance(command, c.ReceivePayment):
+            payment = account.payments[command.payment_id]
+            body.update(applied=[{"invoice_id": i, "amount": str(a)}
+                                 for i, a in payment.allocations.items()],
+                        unapplied=str(payment.unapplied))
     return Response(body, status_code=201 if outcome.recorded else 200)
 
 

@@ -196,8 +196,9 @@ class DailyCycle:
         summary = CycleSummary(as_of=as_of)
         accounts, total = self._accounts(as_of, review_all)
         for aggregate_id in accounts:
-            account: Account = self.ledger.get(aggregate_id)
+            account: Account = self.ledger.checkout(aggregate_id)
             if total is not None and not account.due_for_review(as_of):
+                self.ledger.checkin(account)
                 continue  # reviewed since the schedule was read
             summary.accounts_reviewed += 1
             counts: Counter[str] = Counter()

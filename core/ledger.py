@@ -12,6 +12,8 @@ the tables keep their names whatever the class is called.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -42,6 +44,8 @@ class Outcome:
 
     account: Account
     recorded: bool
+    events: tuple[Any, ...] = ()
+    """The events recorded: what to answer from (``account`` is shared once saved)."""
 
     @property
     def customer_id(self) -> str:
@@ -187,30 +191,76 @@ class Ledger(Application[UUID]):
     ) -> Outcome:
         """Apply ``change`` to the account and save, retrying on a concurrent write.
 
-        ``change`` returns False when there is nothing to record (a repeat).
-        ``account``, if the caller has just read it, saves reading it again; a retry
-        always reads it afresh.
+        ``change`` returns False when there is nothing to record (a repeat). The first
+        try starts from the account as this process last saved it, without reading the
+        store (no copy, no query): if another process wrote since, the save finds the
+        version taken, and every retry, like a refusal on that first try, starts from
+        the store's latest. ``account``, checked out by the caller, is used instead.
         """
         bound = log.bind(customer_id=customer_id, command=name)
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            maybe_behind = False
             if account is None or attempt > 1:
-                account = self.account(customer_id)
+                maybe_behind = attempt == 1
+                account = self._checkout_account(customer_id, latest=attempt > 1)
             try:
                 recorded = change(account)
             except DomainError as error:
+                if maybe_behind:
+                    continue  # refused by what may be old news: decide on the latest
                 bound.info("command.refused", reason=type(error).__name__, field=error.field)
                 raise
             if not recorded:
                 bound.info("command.repeated")
-                return Outcome(account, recorded=False)
+                answer = copy.deepcopy(account)
+                self.checkin(account)
+                return Outcome(answer, recorded=False)
+            events = tuple(account.pending_events)
             try:
                 self.save(account)
             except IntegrityError:
                 bound.debug("command.retried", attempt=attempt)
                 continue
+            self.checkin(account)
             bound.info("command.recorded", version=account.version, attempts=attempt)
-            return Outcome(account, recorded=True)
+            return Outcome(account, recorded=True, events=events)
         raise TooMuchContention("the account is busy; try again")
+
+    def _checkout_account(self, customer_id: str, *, latest: bool) -> Account:
+        try:
+            account: Account = self.checkout(account_id(customer_id), latest=latest)
+        except AggregateNotFoundError:
+            raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
+        return account
+
+    def checkout(self, aggregate_id: UUID, *, latest: bool = True) -> Any:
+        """An aggregate to change, owned by the caller until ``checkin``.
+
+        It is taken out of the cache, so no reader copies it half-changed and no other
+        writer in this process shares it (theirs comes from the store); nothing is
+        copied. With ``latest`` False, the cached state is used as this process last
+        saved it, without asking the store whether another process wrote since.
+        """
+        cache = self.repository.cache
+        with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
+            if not latest and cache is not None:
+                try:
+                    return cache.get(aggregate_id, evict=True)
+                except KeyError:
+                    pass
+            aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False,
+                                            projector_func=project)
+            if cache is not None:
+                with contextlib.suppress(KeyError):
+                    cache.get(aggregate_id, evict=True)
+            return aggregate
+
+    def checkin(self, aggregate: Any) -> None:
+        """Give back a checked-out aggregate, saved or unchanged, for the next change."""
+        cache = self.repository.cache
+        if cache is not None and not aggregate.pending_events:
+            with self._read_locks[hash(aggregate.id) % len(self._read_locks)]:
+                cache.put(aggregate.id, aggregate)
 
     # ---- read side: one account
 

@@ -68,3 +68,30 @@ def test_concurrent_registration_of_one_customer_records_it_once(store):
         t.join()
     assert sorted(o.recorded for o in outcomes) == [False, False, False, True]
     assert len(store.open().history("C-1")) == 1
+
+
+def test_a_process_whose_cached_account_is_behind_still_decides_on_the_latest(store):
+    # Two ledgers on one store, as two server processes: each keeps the accounts it
+    # last saved and starts its next command from there, without reading the store.
+    first, second = store.open(), store.open()
+    first.register_customer(RegisterCustomer(customer_id="C-1", name="c", currency="CNY"))
+    first.execute("C-1", invoice("I-1", "100.00", date(2026, 1, 1)))
+    # The other process records an invoice, then this one is asked to pay it: its own
+    # copy has never heard of I-2, but the refusal is checked against the store.
+    second.execute("C-1", invoice("I-2", "50.00", date(2026, 1, 2)))
+    paid = first.execute("C-1", ReceivePayment(
+        payment_id="P-1", amount="50.00", currency="CNY", received_on=date(2026, 1, 3),
+        allocations=[{"invoice_id": "I-2", "amount": "50.00"}]))
+    assert paid.recorded
+    # A repeat of what the other process recorded is found to be one, not recorded twice.
+    again = first.execute("C-1", invoice("I-2", "50.00", date(2026, 1, 2)))
+    assert not again.recorded
+    # And a write from a stale copy that would conflict is retried, not lost.
+    second.execute("C-1", ReceivePayment(payment_id="P-2", amount="10.00", currency="CNY",
+                                         received_on=date(2026, 1, 4)))
+    first.execute("C-1", ReceivePayment(payment_id="P-3", amount="20.00", currency="CNY",
+                                        received_on=date(2026, 1, 5)))
+    latest = store.open().account("C-1")
+    assert set(latest.payments) == {"P-1", "P-2", "P-3"}
+    assert latest.invoices["I-1"].open_amount == Decimal("70.00")
+    assert latest.invoices["I-2"].open_amount == Decimal("0.00")
