@@ -1727,11 +1727,13 @@ class Account(ChainedAggregate):
         def apply(self, account: Account) -> None:
             account.review_needed = False
             account.next_review = self.next_review
+            account.reviewed_on = self.decided_on
 
     # A new fact may change any decision: the account is reviewed at the next cycle.
     # (Class attributes, so accounts restored from older snapshots have them too.)
     review_needed: bool = True
     next_review: date | None = None
+    reviewed_on: date | None = None
 
     def due_for_review(self, as_of: date) -> bool:
         """Whether the daily cycle for ``as_of`` must look at this account."""

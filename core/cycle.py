@@ -62,17 +62,20 @@ class CycleLog(ChainedAggregate):
 
     class CycleCompleted(Event):
         TOPIC = "huikuan:CycleLog.CycleCompleted"
-        # v2 added the fingerprint of the policy the cycle applied.
+        # v2 added the fingerprint of the policy applied, and whether every account was
+        # reviewed (v1 cycles all were) or only those due.
         class_version = 2
         as_of: date
         accounts: int
         counts: dict[str, int]
         failures: int
         policy: str
+        reviewed_all: bool
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["policy"] = ""
+            state["reviewed_all"] = True
 
         @property
         def occurred_on(self) -> date:
@@ -103,6 +106,7 @@ class CycleSummary:
     accounts: int = 0
     accounts_reviewed: int = 0
     accounts_changed: int = 0
+    reviewed_all: bool = True
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, str]] = field(default_factory=list)
 
@@ -195,6 +199,7 @@ class DailyCycle:
             raise InvalidCommand(msg, field="as_of")
         summary = CycleSummary(as_of=as_of)
         accounts, total = self._accounts(as_of, review_all)
+        summary.reviewed_all = total is None
         for aggregate_id in accounts:
             account: Account = self.ledger.checkout(aggregate_id)
             if total is not None and not account.due_for_review(as_of):
@@ -249,7 +254,7 @@ class DailyCycle:
             cycle_log.trigger_event(
                 CycleLog.CycleCompleted, as_of=summary.as_of, accounts=summary.accounts,
                 counts=dict(summary.counts), failures=len(summary.failures),
-                policy=self.host.fingerprint(),
+                policy=self.host.fingerprint(), reviewed_all=summary.reviewed_all,
             )
             try:
                 self.ledger.save(cycle_log)

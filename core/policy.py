@@ -49,6 +49,10 @@ CYCLE_HOOKS = (
 )
 
 
+# Hooks whose answers may change with the date alone: their plugins name the dates.
+DATED_HOOKS = (*CYCLE_HOOKS, "huikuan_worklist_priority")
+
+
 def huikuan_version() -> str:
     try:
         return metadata.version("huikuan")
@@ -125,12 +129,13 @@ class PolicyHost:
         self.versions[name] = str(getattr(plugin, "__version__", version))
 
     def daily_reviewers(self) -> list[str]:
-        """Plugins with cycle hooks but no ``huikuan_next_review``: they cannot say when
-        an account needs them again, so with them the cycle reviews every account daily."""
+        """Plugins with cycle hooks or a worklist priority but no ``huikuan_next_review``:
+        they cannot say when an account needs them again, so with them the cycle reviews
+        every account daily (and the worklist is ranked afresh for every account)."""
         def implementers(hook: str) -> set[str]:
             return {i.plugin_name for i in getattr(self.manager.hook, hook).get_hookimpls()}
 
-        deciding = set().union(*(implementers(hook) for hook in CYCLE_HOOKS))
+        deciding = set().union(*(implementers(hook) for hook in DATED_HOOKS))
         return sorted(deciding - implementers("huikuan_next_review"))
 
     def fingerprint(self) -> str:

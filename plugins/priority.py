@@ -6,7 +6,7 @@ promises falling due today and tasks the ladder queued; the reasons say why.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from core.plugin import AccountView, Settings, WorkPriority, hookimpl
 
@@ -26,7 +26,8 @@ def huikuan_worklist_priority(
         score += int(10 * (overdue + 1).log10())
         reasons.append(f"{overdue} {account.currency} overdue")
         score += min(days, 365) // 5
-        reasons.append(f"{days} days past due")
+        # A date, not a count of days: the reason stays true on the days in between.
+        reasons.append(f"past due since {min(i.due_on for i in demandable)}")
     score += GRADE_POINTS.get(account.risk_grade, 0)
     if account.risk_grade in ("D", "E"):
         reasons.append(f"risk grade {account.risk_grade}")
@@ -46,3 +47,19 @@ def huikuan_worklist_priority(
     if due_today:
         action = "confirm promised payment"
     return WorkPriority(score=score, reasons=tuple(reasons), suggested_action=action)
+
+
+@hookimpl
+def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    # The score moves when an invoice falls due, every fifth day past due (up to a
+    # year), and on a promise's date and the day after.
+    one = timedelta(days=1)
+    demandable = account.demandable()
+    days = [i.due_on + one for i in demandable]
+    if demandable:
+        oldest = min(i.due_on for i in demandable)
+        days += [oldest + timedelta(days=n) for n in range(5, 366, 5)]
+    for promise in account.promises:
+        if promise.status == "pending":
+            days += [promise.due_on, promise.due_on + one]
+    return min((d for d in days if d > as_of), default=None)

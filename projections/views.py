@@ -133,6 +133,7 @@ class _Touched:
     changed (None: any of them, so all are rewritten)."""
 
     account: Account
+    cycle_date: date | None = None  # of the last cycle before the account's last event
     invoices: set[str] | None = field(default_factory=set)
     promises: set[str] | None = field(default_factory=set)
     messages: set[str] | None = field(default_factory=set)
@@ -147,6 +148,7 @@ class _Batch:
     class_changes: list[tuple[str, str, str, str, int]] = field(default_factory=list)
     message_positions: dict[str, int] = field(default_factory=dict)
     last_cycle: date | None = None
+    refresh_for: date | None = None  # a cycle that reviewed every account: rank them all
 
 
 class Projector:
@@ -184,9 +186,6 @@ class Projector:
             if not rows:
                 self.db.execute(cur, "INSERT INTO hk_tracking (name, position) VALUES (?, 0)",
                                 (TRACKING_NAME,))
-            if not self.db.execute(cur, "SELECT 1 FROM hk_meta WHERE key = 'worklist_for'"
-                                   ).fetchall():
-                self.db.execute(cur, "INSERT INTO hk_meta VALUES ('worklist_for', '')")
             if not self.db.execute(cur, "SELECT 1 FROM hk_meta WHERE key = 'schema'"
                                    ).fetchall():
                 self.db.execute(cur, "INSERT INTO hk_meta VALUES ('schema', ?)",
@@ -260,7 +259,6 @@ class Projector:
             applied += len(rows)
             if progress:
                 progress(rows[-1].id, total)
-        self._refresh_worklist()
         return applied
 
     def follow(self, stop: threading.Event) -> None:
@@ -312,12 +310,16 @@ class Projector:
 
     def _apply(self, position: int, rows: Sequence[Any]) -> None:
         batch = _Batch()
+        cycle_date = self._meta_date(self._conn, "last_cycle")
         for row in rows:
             event = self.ledger.mapper.to_domain_event(row)
             if isinstance(event, CycleLog.CycleCompleted):
-                batch.last_cycle = event.as_of
+                batch.last_cycle = cycle_date = event.as_of
+                if event.reviewed_all:
+                    batch.refresh_for = event.as_of
             elif isinstance(event, Account.Event | Account.Registered):
                 self._fold(batch, event, row.id)
+                batch.accounts[event.originator_id].cycle_date = cycle_date
             if self.on_event:
                 self.on_event(row.id)
         last = rows[-1].id
@@ -333,7 +335,9 @@ class Projector:
                                 batch.class_changes)
             if batch.last_cycle:
                 self._set_meta(cur, "last_cycle", batch.last_cycle.isoformat())
-            self._write_accounts(cur, batch, self._meta_date(cur, "last_cycle"))
+            if batch.refresh_for:
+                self._refresh_worklist(cur, batch.refresh_for, skip=set(batch.accounts))
+            self._write_accounts(cur, batch)
         for touched in batch.accounts.values():
             self._remember(touched.account)
 
@@ -404,7 +408,7 @@ class Projector:
 
     # ---- writing the rows of the accounts a batch touched
 
-    def _write_accounts(self, cur: Any, batch: _Batch, worklist_date: date | None) -> None:
+    def _write_accounts(self, cur: Any, batch: _Batch) -> None:
         account_rows: list[tuple[Any, ...]] = []
         invoice_rows: list[tuple[Any, ...]] = []
         promise_rows: list[tuple[Any, ...]] = []
@@ -459,8 +463,11 @@ class Projector:
                 (customer, p.promise_id, c, to_minor(p.amount, c), p.made_on.isoformat(),
                  p.due_on.isoformat(), p.status) for p in promises)
             self._write_messages(cur, account, batch, touched.messages)
-            if worklist_date is not None:
-                self._write_priority(cur, account, view, worklist_date)
+            # Ranked for the last cycle before its last event, or the day the cycle last
+            # reviewed it (its decisions come before the cycle's completion).
+            dates = [d for d in (touched.cycle_date, account.reviewed_on) if d is not None]
+            if dates:
+                self._write_priority(cur, account, view, max(dates))
         # Set-based: one statement per table for the whole batch.
         db = self.db
         open_by_due = self._open_before(cur, [row[0] for row in account_rows])
@@ -545,31 +552,24 @@ class Projector:
             json.dumps(list(priority.reasons), ensure_ascii=False), priority.suggested_action,
             to_minor(overdue, account.currency), account.currency))
 
-    def _refresh_worklist(self) -> None:
-        """After catching up: if a cycle ran on a new date, give every account with open
-        money its priority for that date. Done once, not once per cycle in the log."""
-        with self.db.transaction(self._conn) as cur:
-            as_of = self._meta_date(cur, "last_cycle")
-            done = self._meta_date(cur, "worklist_for")
-            if as_of is None or as_of == done:
-                return
-            # Claim the refresh; a projector elsewhere that claimed it first wins.
-            claimed = self.db.execute(
-                cur, "UPDATE hk_meta SET value = ? WHERE key = 'worklist_for' AND value = ?",
-                (as_of.isoformat(), done.isoformat() if done else ""))
-            if claimed.rowcount != 1:
-                return
-            rows = self.db.execute(cur, """SELECT a.account_id, a.version FROM hk_accounts a
-                WHERE EXISTS (SELECT 1 FROM hk_invoices i
-                              WHERE i.customer_id = a.customer_id AND i.open_minor > 0)
-                   OR EXISTS (SELECT 1 FROM hk_worklist w
-                              WHERE w.customer_id = a.customer_id)""").fetchall()
-            for account_id, version in rows:
-                account = self._recent.get(UUID(account_id))
-                if account is None or account.version != int(version):
-                    account = self.ledger.repository.get(UUID(account_id), version=int(version),
-                                                      projector_func=project)
-                self._write_priority(cur, account, view_of(account), as_of)
+    def _refresh_worklist(self, cur: Any, as_of: date, skip: set[UUID]) -> None:
+        """A cycle reviewed every account (the first, after a policy change, or with a
+        plugin that names no dates): rank every account with open money for its date.
+        After a cycle of the accounts due, those it reviewed were ranked as written, and
+        the others' rank did not change (their plugins said so)."""
+        rows = self.db.execute(cur, """SELECT a.account_id, a.version FROM hk_accounts a
+            WHERE EXISTS (SELECT 1 FROM hk_invoices i
+                          WHERE i.customer_id = a.customer_id AND i.open_minor > 0)
+               OR EXISTS (SELECT 1 FROM hk_worklist w
+                          WHERE w.customer_id = a.customer_id)""").fetchall()
+        for account_id, version in rows:
+            if UUID(account_id) in skip:
+                continue  # written with this batch
+            account = self._recent.get(UUID(account_id))
+            if account is None or account.version != int(version):
+                account = self.ledger.repository.get(UUID(account_id), version=int(version),
+                                                  projector_func=project)
+            self._write_priority(cur, account, view_of(account), as_of)
 
     def _meta_date(self, cur: Any, key: str) -> date | None:
         rows = self.db.execute(cur, "SELECT value FROM hk_meta WHERE key = ?", (key,)

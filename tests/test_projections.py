@@ -54,10 +54,10 @@ class WholeAccounts(Projector):
     """The oracle: rewrites every row of every account a batch touches, whatever the
     events say they changed."""
 
-    def _write_accounts(self, cur, batch, worklist_date):
+    def _write_accounts(self, cur, batch):
         for touched in batch.accounts.values():
             touched.invoices = touched.promises = touched.messages = None
-        super()._write_accounts(cur, batch, worklist_date)
+        super()._write_accounts(cur, batch)
 
 
 def test_rows_rewritten_only_where_events_say_equal_whole_accounts_rewritten(
