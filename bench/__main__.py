@@ -44,6 +44,7 @@ from core.ledger import Ledger
 from core.policy import PolicyHost
 from core.transcodings import register_all
 from projections.db import ViewDatabase
+from projections.queries import Views
 from projections.views import Projector
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -227,28 +228,28 @@ def portfolio_bench(args: argparse.Namespace) -> None:
         report(f"projection rebuild from {decoded:,} events", f"{rebuild:.1f} s",
                f"{floor:.1f} s read+decode", f"{rebuild / floor:.1f}x", "<= 2x")
 
-        # The daily cycle, against a plain SQL scan for the accounts it must chase.
+        # The daily cycle, against a plain SQL scan for the accounts it must chase. The
+        # first cycle looks at every account; the next day's, at the accounts due.
         db = projector.db
         conn = db.connect()
-
-        def scan() -> None:
-            db.query(conn, "SELECT DISTINCT customer_id FROM hk_invoices "
-                     "WHERE open_minor > 0 AND due_on < ?", (TODAY.isoformat(),))
-
-        overdue = len(db.query(conn, "SELECT DISTINCT customer_id FROM hk_invoices "
-                               "WHERE open_minor > 0 AND due_on < ?", (TODAY.isoformat(),)))
-        floor = min(timed(scan) for _ in range(3))
-        cycle = DailyCycle(ledger, host)
-        started = time.perf_counter()
-        summary = cycle.run(TODAY, allow_future=True)
-        took = time.perf_counter() - started
-        report(f"daily cycle, {summary.accounts:,} accounts, {overdue:,} overdue "
-               f"({overdue / summary.accounts:.0%}), {summary.accounts_changed:,} changed",
-               f"{took:.1f} s", f"{floor * 1000:.0f} ms SQL scan", f"{took / floor:,.0f}x",
-               "<= 60 s and <= 3x")
-        caught = timed(projector.catch_up)
-        print(f"  projections after the cycle (its events, and the worklist for the new "
-              f"date): {caught:.1f} s", flush=True)
+        views = Views(ledger, host, projector)
+        overdue_sql = ("SELECT DISTINCT customer_id FROM hk_invoices "
+                       "WHERE open_minor > 0 AND due_on < ?")
+        for label, day in (("first daily cycle", TODAY),
+                           ("next day's cycle", TODAY + timedelta(days=1))):
+            overdue = len(db.query(conn, overdue_sql, (day.isoformat(),)))
+            floor = min(timed(lambda day=day: db.query(conn, overdue_sql, (day.isoformat(),)))
+                        for _ in range(3))
+            started = time.perf_counter()
+            summary = DailyCycle(ledger, host, views).run(day, allow_future=True)
+            took = time.perf_counter() - started
+            report(f"{label}: {summary.accounts:,} accounts, {overdue:,} overdue "
+                   f"({overdue / summary.accounts:.0%}), {summary.accounts_reviewed:,} "
+                   f"reviewed, {summary.accounts_changed:,} changed", f"{took:.1f} s",
+                   f"{floor * 1000:.0f} ms SQL scan", f"{took / floor:,.0f}x",
+                   "<= 60 s and <= 3x")
+            caught = timed(projector.catch_up)
+            print(f"  projections after it: {caught:.1f} s", flush=True)
         conn.close()
         projector.close()
         serve_bench(args, url, ledger)
@@ -262,10 +263,12 @@ def serve_bench(args: argparse.Namespace, url: str, ledger: Ledger) -> None:
 
     key = issue_key(ledger, "manager")[1]
     server = Server({"HUIKUAN_DATABASE_URL": url, "HUIKUAN_IN_PROCESS_WORKERS": "0",
-                     "HUIKUAN_LOG_LEVEL": "WARNING"})
+                     "HUIKUAN_LOG_LEVEL": "WARNING"}, timeout=900)
+    print(f"  server pid {server.process.pid}", flush=True)
     headers = {"Authorization": f"Bearer {key}"}
     try:
-        day = TODAY.isoformat()
+        # "Today" is the day of the last cycle, as a manager's morning report would be.
+        day = (TODAY + timedelta(days=1)).isoformat()
         earlier = (TODAY - timedelta(days=45)).isoformat()
         paths = {
             "aging by collector": lambda n: f"/v1/aging?as_of={day}&group_by=collector",

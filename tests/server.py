@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 class Server:
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], timeout: float = 60) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -36,7 +36,7 @@ class Server:
         self.log = seen
         self.reader = threading.Thread(target=self._drain, daemon=True)
         self.reader.start()
-        self.client = httpx.Client(base_url=self.url, timeout=60)
+        self.client = httpx.Client(base_url=self.url, timeout=timeout)
 
     def _drain(self) -> None:
         assert self.process.stderr is not None
