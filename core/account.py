@@ -526,9 +526,6 @@ class Account(ChainedAggregate):
         """A sale was invoiced: a receivable with its due date (到期日)."""
 
         TOPIC = "huikuan:Account.InvoiceIssued"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return (self.invoice_id,)
         # v2 added the contract and order references; v1 invoices had neither.
         class_version = 2
         KIND = "invoice"
@@ -542,6 +539,9 @@ class Account(ChainedAggregate):
         due_on: date
         contract_ref: str | None
         order_ref: str | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -572,13 +572,13 @@ class Account(ChainedAggregate):
         """Unapplied credit from an earlier payment settled part of a new invoice."""
 
         TOPIC = "huikuan:Account.CreditApplied"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return (self.invoice_id,)
         payment_id: str
         invoice_id: str
         amount: Decimal
         applied_on: date
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
 
         @property
         def occurred_on(self) -> date:
@@ -654,9 +654,6 @@ class Account(ChainedAggregate):
         """The goods were received, proven by a signed receipt (回单签收)."""
 
         TOPIC = "huikuan:Account.DeliveryConfirmed"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return (self.invoice_id,)
         KIND = "delivery"
         ID_FIELD = "invoice_id"
         REQUEST_FIELDS = ("invoice_id", "delivered_on", "receipt_ref", "signed_by")
@@ -664,6 +661,9 @@ class Account(ChainedAggregate):
         delivered_on: date
         receipt_ref: str | None
         signed_by: str | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
 
         @property
         def occurred_on(self) -> date:
@@ -707,9 +707,6 @@ class Account(ChainedAggregate):
         """Money came in. ``allocations`` is how it was applied, decided when recorded."""
 
         TOPIC = "huikuan:Account.PaymentReceived"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return [a["invoice_id"] for a in self.allocations]
         KIND = "payment"
         ID_FIELD = "payment_id"
         REQUEST_FIELDS = (
@@ -722,6 +719,9 @@ class Account(ChainedAggregate):
         requested_allocations: list[dict[str, Any]] | None
         allocations: list[dict[str, Any]]
         unapplied: Decimal
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return [a["invoice_id"] for a in self.allocations]
 
         @property
         def occurred_on(self) -> date:
@@ -840,9 +840,6 @@ class Account(ChainedAggregate):
         """The payment failed (银行退票): what it settled is open again."""
 
         TOPIC = "huikuan:Account.PaymentBounced"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return list(account.payments[self.payment_id].allocations)
         KIND = "bounce"
         ID_FIELD = "payment_id"
         REQUEST_FIELDS = ("payment_id", "bounced_on", "reason")
@@ -851,6 +848,9 @@ class Account(ChainedAggregate):
         reason: str | None
         reversed_allocations: list[dict[str, Any]]
         unapplied_removed: Decimal
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return list(account.payments[self.payment_id].allocations)
 
         @property
         def occurred_on(self) -> date:
@@ -906,9 +906,6 @@ class Account(ChainedAggregate):
         """An allowance (折让) reduced an invoice."""
 
         TOPIC = "huikuan:Account.CreditNoteIssued"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return (self.invoice_id,)
         KIND = "credit_note"
         ID_FIELD = "credit_note_id"
         REQUEST_FIELDS = ("credit_note_id", "invoice_id", "amount", "issued_on", "reason")
@@ -917,6 +914,9 @@ class Account(ChainedAggregate):
         amount: Decimal
         issued_on: date
         reason: str | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
 
         @property
         def occurred_on(self) -> date:
@@ -971,9 +971,6 @@ class Account(ChainedAggregate):
         """The customer contests part or all of an invoice."""
 
         TOPIC = "huikuan:Account.DisputeRaised"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return (self.invoice_id,)
         KIND = "dispute"
         ID_FIELD = "dispute_id"
         REQUEST_FIELDS = ("dispute_id", "invoice_id", "amount", "raised_on", "reason")
@@ -982,6 +979,9 @@ class Account(ChainedAggregate):
         amount: Decimal
         raised_on: date
         reason: str | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
 
         @property
         def occurred_on(self) -> date:
@@ -1030,9 +1030,6 @@ class Account(ChainedAggregate):
         """The dispute ended: ``rejected`` (the money is owed) or ``credited``."""
 
         TOPIC = "huikuan:Account.DisputeResolved"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return (account.disputes[self.dispute_id].invoice_id,)
         KIND = "resolution"
         ID_FIELD = "dispute_id"
         REQUEST_FIELDS = ("dispute_id", "resolved_on", "outcome", "credited_amount")
@@ -1040,6 +1037,9 @@ class Account(ChainedAggregate):
         resolved_on: date
         outcome: str
         credited_amount: Decimal
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (account.disputes[self.dispute_id].invoice_id,)
 
         @property
         def occurred_on(self) -> date:
@@ -1118,9 +1118,6 @@ class Account(ChainedAggregate):
         """Part or all of an invoice was written off (核销); the claim stays on record."""
 
         TOPIC = "huikuan:Account.WrittenOff"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return (self.invoice_id,)
         KIND = "write_off"
         ID_FIELD = "write_off_id"
         REQUEST_FIELDS = ("write_off_id", "invoice_id", "amount", "written_off_on", "reason")
@@ -1129,6 +1126,9 @@ class Account(ChainedAggregate):
         amount: Decimal
         written_off_on: date
         reason: str | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
 
         @property
         def occurred_on(self) -> date:
@@ -1177,9 +1177,6 @@ class Account(ChainedAggregate):
         """A contact with the customer: channel, direction, outcome, evidence."""
 
         TOPIC = "huikuan:Account.ContactLogged"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         KIND = "contact"
         ID_FIELD = "contact_id"
         REQUEST_FIELDS = (
@@ -1195,6 +1192,9 @@ class Account(ChainedAggregate):
         note: str | None
         evidence_ref: str | None
         collector: str | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         @property
         def occurred_on(self) -> date:
@@ -1251,9 +1251,6 @@ class Account(ChainedAggregate):
         """The customer promised to pay an amount by a date (付款承诺)."""
 
         TOPIC = "huikuan:Account.PromiseMade"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         KIND = "promise"
         ID_FIELD = "promise_id"
         REQUEST_FIELDS = (
@@ -1265,6 +1262,9 @@ class Account(ChainedAggregate):
         made_on: date
         written: bool
         document_ref: str | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         @property
         def occurred_on(self) -> date:
@@ -1312,15 +1312,15 @@ class Account(ChainedAggregate):
         """The customer agreed to pay in instalments (分期付款)."""
 
         TOPIC = "huikuan:Account.PaymentPlanAgreed"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         KIND = "plan"
         ID_FIELD = "plan_id"
         REQUEST_FIELDS = ("plan_id", "agreed_on", "installments")
         plan_id: str
         agreed_on: date
         installments: list[dict[str, Any]]
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         @property
         def occurred_on(self) -> date:
@@ -1369,9 +1369,6 @@ class Account(ChainedAggregate):
         """
 
         TOPIC = "huikuan:Account.DebtAcknowledged"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return self.covered_invoice_ids
         KIND = "acknowledgment"
         ID_FIELD = "acknowledgment_id"
         REQUEST_FIELDS = ("acknowledgment_id", "acknowledged_on", "document_ref", "invoice_ids")
@@ -1380,6 +1377,9 @@ class Account(ChainedAggregate):
         document_ref: str | None
         invoice_ids: list[str] | None
         covered_invoice_ids: list[str]
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return self.covered_invoice_ids
 
         @property
         def occurred_on(self) -> date:
@@ -1434,9 +1434,6 @@ class Account(ChainedAggregate):
         """A collector saw a danger sign (客户发生欠款的危险信号)."""
 
         TOPIC = "huikuan:Account.RiskSignalReported"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         KIND = "risk_signal"
         ID_FIELD = "signal_id"
         REQUEST_FIELDS = ("signal_id", "signal", "observed_on", "note")
@@ -1444,6 +1441,9 @@ class Account(ChainedAggregate):
         signal: str
         observed_on: date
         note: str | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         @property
         def occurred_on(self) -> date:
@@ -1476,31 +1476,31 @@ class Account(ChainedAggregate):
 
     class PromiseKept(Decision):
         TOPIC = "huikuan:Account.PromiseKept"
+        promise_id: str
 
         def invoices_changed(self, account: Account) -> Collection[str] | None:
             return ()
-        promise_id: str
 
         def apply(self, account: Account) -> None:
             account.promises[self.promise_id].status = "kept"
 
     class PromiseBroken(Decision):
         TOPIC = "huikuan:Account.PromiseBroken"
+        promise_id: str
 
         def invoices_changed(self, account: Account) -> Collection[str] | None:
             return ()
-        promise_id: str
 
         def apply(self, account: Account) -> None:
             account.promises[self.promise_id].status = "broken"
 
     class InstallmentMissed(Decision):
         TOPIC = "huikuan:Account.InstallmentMissed"
+        plan_id: str
+        installment: int
 
         def invoices_changed(self, account: Account) -> Collection[str] | None:
             return ()
-        plan_id: str
-        installment: int
 
         def apply(self, account: Account) -> None:
             plan = account.plans[self.plan_id]
@@ -1512,11 +1512,11 @@ class Account(ChainedAggregate):
         the steps passed over after a gap, recorded but not acted on."""
 
         TOPIC = "huikuan:Account.StageEntered"
+        stage: str
+        skipped: list[str]
 
         def invoices_changed(self, account: Account) -> Collection[str] | None:
             return ()
-        stage: str
-        skipped: list[str]
 
         def apply(self, account: Account) -> None:
             account.stage = self.stage
@@ -1526,20 +1526,20 @@ class Account(ChainedAggregate):
         """No new goods until the old debt is paid (前款不结，后货不送)."""
 
         TOPIC = "huikuan:Account.SupplyHeld"
+        reason: str
 
         def invoices_changed(self, account: Account) -> Collection[str] | None:
             return ()
-        reason: str
 
         def apply(self, account: Account) -> None:
             account.supply_hold = True
 
     class SupplyReleased(Decision):
         TOPIC = "huikuan:Account.SupplyReleased"
+        reason: str
 
         def invoices_changed(self, account: Account) -> Collection[str] | None:
             return ()
-        reason: str
 
         def apply(self, account: Account) -> None:
             account.supply_hold = False
@@ -1548,9 +1548,6 @@ class Account(ChainedAggregate):
         """A letter, e-mail, text or task was queued: the outbox lives in the event store."""
 
         TOPIC = "huikuan:Account.MessageQueued"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         message_id: str
         kind: str
         channel: str
@@ -1561,6 +1558,9 @@ class Account(ChainedAggregate):
         amount: Decimal
         invoice_ids: list[str]
         deadline: date | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         def apply(self, account: Account) -> None:
             account.messages[self.message_id] = Message(
@@ -1578,13 +1578,13 @@ class Account(ChainedAggregate):
         """A message waits for a permitted contact time."""
 
         TOPIC = "huikuan:Account.MessageHeld"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         message_id: str
         held_at: datetime
         until: datetime
         reason: str
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         @property
         def occurred_on(self) -> date:
@@ -1599,13 +1599,13 @@ class Account(ChainedAggregate):
 
     class MessageSent(Event):
         TOPIC = "huikuan:Account.MessageSent"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         message_id: str
         sent_at: datetime
         attempt: int
         receipt: str | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         @property
         def occurred_on(self) -> date:
@@ -1624,14 +1624,14 @@ class Account(ChainedAggregate):
         """A delivery attempt failed; ``retry_at`` is None when no retry is left."""
 
         TOPIC = "huikuan:Account.MessageFailed"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         message_id: str
         failed_at: datetime
         attempt: int
         error: str
         retry_at: datetime | None
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         @property
         def occurred_on(self) -> date:
@@ -1650,12 +1650,12 @@ class Account(ChainedAggregate):
         no longer applies (the customer paid, disputed, or promised meanwhile)."""
 
         TOPIC = "huikuan:Account.MessageCancelled"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         message_id: str
         cancelled_at: datetime
         reason: str
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         @property
         def occurred_on(self) -> date:
@@ -1672,14 +1672,14 @@ class Account(ChainedAggregate):
         """Late interest (罚息) accrued on an invoice for a span of days."""
 
         TOPIC = "huikuan:Account.InterestCharged"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return (self.invoice_id,)
         invoice_id: str
         amount: Decimal
         from_on: date
         to_on: date
         annual_rate: Decimal
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
 
         def apply(self, account: Account) -> None:
             invoice = account.invoices[self.invoice_id]
@@ -1690,24 +1690,24 @@ class Account(ChainedAggregate):
         """A receivable moved between classes (未收款/催收款/准呆款/呆款/死款)."""
 
         TOPIC = "huikuan:Account.ClassChanged"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return (self.invoice_id,)
         invoice_id: str
         previous: str
         new: str
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return (self.invoice_id,)
 
         def apply(self, account: Account) -> None:
             account.invoices[self.invoice_id].class_ = self.new
 
     class RiskChanged(Decision):
         TOPIC = "huikuan:Account.RiskChanged"
-
-        def invoices_changed(self, account: Account) -> Collection[str] | None:
-            return ()
         score: int
         grade: str
         signals: list[str]
+
+        def invoices_changed(self, account: Account) -> Collection[str] | None:
+            return ()
 
         def apply(self, account: Account) -> None:
             account.risk = {"score": self.score, "grade": self.grade,
