@@ -10,10 +10,10 @@ from datetime import date
 from decimal import Decimal
 
 import httpx
-from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from adapters.storage import ledger_env
+from bench.common import Baseline, database, percentile, report
 from core.access import issue_key
 from core.ledger import Ledger
 
@@ -30,10 +30,6 @@ class Tally(Aggregate):
         self.total += amount
 
 
-class Baseline(Application[object]):
-    name = "baseline"
-
-
 def library_save_rate(url: str, count: int) -> float:
     """Events per second saving one event per save, as the library does on its own."""
     app = Baseline(env=ledger_env(url))
@@ -47,11 +43,6 @@ def library_save_rate(url: str, count: int) -> float:
     elapsed = time.perf_counter() - started
     app.close()
     return count / elapsed
-
-
-def _percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
 def _load(server_url: str, key: str, clients: int, requests: int,
@@ -85,7 +76,6 @@ def _load(server_url: str, key: str, clients: int, requests: int,
 
 
 def http_bench(args: argparse.Namespace) -> None:
-    from bench.__main__ import database, report
     from tests.server import Server
 
     with database(args, "baseline") as baseline_url:
@@ -117,8 +107,8 @@ def http_bench(args: argparse.Namespace) -> None:
     assert set(read_status) == {200}, set(read_status)
     report(f"single fact over HTTP ({args.clients} clients)",
            f"{writes:,.0f} req/s, p50 {statistics.median(write_ms):.1f} ms, "
-           f"p99 {_percentile(write_ms, 0.99):.1f} ms",
+           f"p99 {percentile(write_ms, 0.99):.1f} ms",
            f"{rate:,.0f} events/s library single save", f"{writes / rate:.0%}", ">= 60 %")
     report(f"account summary over HTTP ({args.clients} clients)",
            f"{reads:,.0f} req/s, p50 {statistics.median(read_ms):.1f} ms, "
-           f"p99 {_percentile(read_ms, 0.99):.1f} ms", "—", "—", "—")
+           f"p99 {percentile(read_ms, 0.99):.1f} ms", "—", "—", "—")

@@ -463,15 +463,23 @@ class Account(ChainedAggregate):
 
     # ---- queries on the state (cheap; no replay)
 
-    def disputed_amount(self, invoice: Invoice) -> Decimal:
-        """The contested part of an invoice, never more than what is still open."""
+    def contested(self) -> dict[str, Decimal]:
+        """What the open disputes contest, per invoice (not capped at what is open)."""
+        amounts: dict[str, Decimal] = {}
+        for dispute in self.disputes.values():
+            if dispute.is_open:
+                amounts[dispute.invoice_id] = (
+                    amounts.get(dispute.invoice_id, zero(self.currency)) + dispute.amount)
+        return amounts
+
+    def disputed_amount(self, invoice: Invoice,
+                        contested: dict[str, Decimal] | None = None) -> Decimal:
+        """The contested part of an invoice, never more than what is still open.
+        ``contested``, from :meth:`contested`, saves gathering it again per invoice."""
         if not self.disputes:  # the usual case, asked for every open invoice
             return zero(self.currency)
-        raw = sum(
-            (d.amount for d in self.disputes.values()
-             if d.invoice_id == invoice.invoice_id and d.is_open),
-            zero(self.currency),
-        )
+        raw = (self.contested() if contested is None else contested).get(
+            invoice.invoice_id, zero(self.currency))
         return min(raw, invoice.open_amount)
 
     def undisputed_open(self, invoice: Invoice) -> Decimal:

@@ -173,17 +173,27 @@ class DailyCycle:
         return cycle_log.last_as_of if cycle_log else None
 
     def _accounts(self, as_of: date, review_all: bool) -> tuple[Iterable[UUID], int | None]:
-        cycle_log = self._log()
-        why = ("asked to" if review_all else
-               "no review schedule" if self.schedule is None else
-               "first cycle" if cycle_log is None else
-               "policy changed" if cycle_log.last_policy != self.host.fingerprint() else
-               "plugins without huikuan_next_review: " + ", ".join(self.host.daily_reviewers())
-               if self.host.daily_reviewers() else None)
-        if why or self.schedule is None:
+        """The accounts to review and how many there are in all (None: all of them)."""
+        why = self._why_review_all(review_all)
+        if why is not None or self.schedule is None:
             log.info("cycle.reviews_all", reason=why)
             return self.ledger.account_ids(), None
         return self.schedule.accounts_due(as_of)
+
+    def _why_review_all(self, review_all: bool) -> str | None:
+        if review_all:
+            return "asked to"
+        if self.schedule is None:
+            return "no review schedule"
+        cycle_log = self._log()
+        if cycle_log is None:
+            return "first cycle"
+        if cycle_log.last_policy != self.host.fingerprint():
+            return "policy changed"
+        undated = self.host.daily_reviewers()
+        if undated:
+            return "plugins without huikuan_next_review: " + ", ".join(undated)
+        return None
 
     def run(self, as_of: date, *, allow_future: bool = False,
             review_all: bool = False) -> CycleSummary:

@@ -14,14 +14,12 @@ import importlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from importlib import metadata
 from typing import Any
 
 import pluggy
 
 from core import hookspecs
-from core.money import zero
 from core.plugin import PROJECT, AccountView, Settings
 
 # The built-in plugins, by the name plugins.toml uses for them.
@@ -197,12 +195,7 @@ def view_of(account: Any) -> AccountView:
         ReportedSignal,
     )
 
-    # Open disputes per invoice, gathered once rather than searched for every invoice.
-    contested: dict[str, Decimal] = {}
-    for dispute in account.disputes.values():
-        if dispute.is_open:
-            contested[dispute.invoice_id] = contested.get(dispute.invoice_id, 0) + dispute.amount
-    nothing = zero(account.currency)
+    contested = account.contested()  # once, not per invoice
 
     return AccountView(
         customer_id=account.customer_id,
@@ -225,7 +218,7 @@ def view_of(account: Any) -> AccountView:
         invoices=tuple(
             InvoiceView(
                 invoice_id=i.invoice_id, amount=i.amount, open_amount=i.open_amount,
-                disputed_amount=min(contested.get(i.invoice_id, nothing), i.open_amount),
+                disputed_amount=account.disputed_amount(i, contested),
                 issued_on=i.issued_on,
                 due_on=i.due_on, receivable_class=i.class_, interest=i.interest,
                 interest_accrued_to=i.interest_accrued_to, written_off=i.written_off,

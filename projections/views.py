@@ -390,13 +390,16 @@ class Projector:
     def _account_before(self, event: Any) -> Account:
         """The account as it stood just before ``event``: kept from an earlier batch if
         it is still at that version, else a snapshot and the events after it."""
-        version = event.originator_version - 1
-        account = self._recent.pop(event.originator_id, None)
+        return self._account_at(event.originator_id, event.originator_version - 1)
+
+    def _account_at(self, account_id: UUID, version: int) -> Account:
+        """The account at ``version``: kept from a batch, else read from the store."""
+        account = self._recent.get(account_id)
         if account is not None and account.version == version:
             return account
-        before: Account = self.ledger.repository.get(event.originator_id, version=version,
-                                                     projector_func=project)
-        return before
+        found: Account = self.ledger.repository.get(account_id, version=version,
+                                                    projector_func=project)
+        return found
 
     def _remember(self, account: Account) -> None:
         # Accounts are written a batch at a time and often touched again in the next
@@ -416,12 +419,13 @@ class Projector:
         invoice_keys: list[tuple[str, str]] = []
         promise_keys: list[tuple[str, str]] = []
         whole_promises: list[tuple[str]] = []
-        invoice_rows_by_customer: dict[str, list[tuple[Any, ...]]] = {}
+        # hk_open_by_due moves by what the rewritten rows count, less what they counted.
+        open_by_due = self._open_before(cur, [t.account.customer_id
+                                              for t in batch.accounts.values()])
         for touched in batch.accounts.values():
             account = touched.account
             customer, c = account.customer_id, account.currency
             view = view_of(account)
-            first_row = len(invoice_rows)
             account_rows.append((
                 customer, str(account.id), account.name, c, account.collector,
                 to_minor(account.credit_limit, c) if account.credit_limit is not None else None,
@@ -447,12 +451,16 @@ class Projector:
                     found = self.host.decide("huikuan_limitation_deadline", invoice=invoice,
                                              account=view)
                     deadline = found.isoformat() if found else None
+                open_minor = to_minor(invoice.open_amount, c)
                 invoice_rows.append((
                     customer, invoice.invoice_id, c, to_minor(invoice.amount, c),
                     invoice.issued_on.isoformat(), invoice.due_on.isoformat(),
-                    to_minor(invoice.open_amount, c), to_minor(invoice.disputed_amount, c),
+                    open_minor, to_minor(invoice.disputed_amount, c),
                     invoice.receivable_class, deadline))
-            invoice_rows_by_customer[customer] = invoice_rows[first_row:]
+                if open_minor:
+                    key = (account.collector or "", c, invoice.receivable_class,
+                           invoice.due_on.isoformat())
+                    open_by_due[key] = open_by_due.get(key, 0) + open_minor
             if touched.promises is None:
                 whole_promises.append((customer,))
                 promises = list(account.promises.values())
@@ -470,13 +478,6 @@ class Projector:
                 self._write_priority(cur, account, view, max(dates))
         # Set-based: one statement per table for the whole batch.
         db = self.db
-        open_by_due = self._open_before(cur, [row[0] for row in account_rows])
-        for row in account_rows:
-            collector, currency = row[4] or "", row[3]
-            for written in invoice_rows_by_customer.get(row[0], ()):
-                if written[6]:  # open: counted under its class and due date
-                    key = (collector, currency, written[8], written[5])
-                    open_by_due[key] = open_by_due.get(key, 0) + written[6]
         db.executemany(cur, "DELETE FROM hk_accounts WHERE customer_id = ?",
                        [(row[0],) for row in account_rows])
         db.executemany(cur, "INSERT INTO hk_accounts VALUES "
@@ -565,10 +566,7 @@ class Projector:
         for account_id, version in rows:
             if UUID(account_id) in skip:
                 continue  # written with this batch
-            account = self._recent.get(UUID(account_id))
-            if account is None or account.version != int(version):
-                account = self.ledger.repository.get(UUID(account_id), version=int(version),
-                                                  projector_func=project)
+            account = self._account_at(UUID(account_id), int(version))
             self._write_priority(cur, account, view_of(account), as_of)
 
     def _meta_date(self, cur: Any, key: str) -> date | None:
