@@ -17,16 +17,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from adapters.logging import configure_logging
-from adapters.storage import ConfigurationError, open_ledger
-from core.account import Account
-from core.audit import verify
-from core.errors import InvalidCommand, NotFound
-from core.ledger import Ledger
-from core.policy import PolicyHost
+from huikuan.adapters.logging import configure_logging
+from huikuan.adapters.storage import ConfigurationError, open_ledger
+from huikuan.core.account import Account
+from huikuan.core.audit import verify
+from huikuan.core.errors import InvalidCommand, NotFound
+from huikuan.core.ledger import Ledger
+from huikuan.core.policy import PolicyHost
 
 if TYPE_CHECKING:
-    from projections.queries import Views
+    from huikuan.projections.queries import Views
 
 app = typer.Typer(help="huikuan (回款): get paid for what you sold on credit.",
                   no_args_is_help=True, add_completion=False)
@@ -67,7 +67,7 @@ def demo(
     as_of: Annotated[str | None, typer.Option("--as-of", help="The demo's today.")] = None,
 ) -> None:
     """Load a realistic demo portfolio into the configured store, then show a summary."""
-    from adapters.demo import load_demo
+    from huikuan.adapters.demo import load_demo
 
     today = _parse_date(as_of) or date.today()
     ledger = _ledger()
@@ -152,8 +152,8 @@ def history(
 
 
 def _policy() -> PolicyHost:
-    from adapters.settings import SettingsError, open_policy
-    from core.policy import PluginError
+    from huikuan.adapters.settings import SettingsError, open_policy
+    from huikuan.core.policy import PluginError
 
     try:
         return open_policy()
@@ -169,7 +169,7 @@ def cycle(
         "--all", help="Look at every account, not only those due for review.")] = False,
 ) -> None:
     """Run the daily collection cycle for a business date over every account."""
-    from core.cycle import DailyCycle
+    from huikuan.core.cycle import DailyCycle
 
     when = _parse_date(as_of)
     assert when is not None
@@ -198,7 +198,7 @@ def dispatch(
     = None,
 ) -> None:
     """Send the queued messages that are due through the channel plugins."""
-    from core.outbox import Dispatcher
+    from huikuan.core.outbox import Dispatcher
 
     moment = datetime.now(UTC)
     if now:
@@ -210,7 +210,7 @@ def dispatch(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # a time without an offset is taken as UTC
     ledger = _ledger()
-    from adapters.locks import dispatcher_lock
+    from huikuan.adapters.locks import dispatcher_lock
 
     summary = Dispatcher(ledger, _policy(), lock=dispatcher_lock(ledger.env)).run_once(moment)
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))
@@ -218,7 +218,7 @@ def dispatch(
 
 
 def _views(ledger: Ledger) -> Views:
-    from projections.queries import Views
+    from huikuan.projections.queries import Views
 
     return Views(ledger, _policy()).fresh()
 
@@ -244,7 +244,7 @@ def aging(
     output: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
 ) -> None:
     """Receivables by age: current, 1-30, 31-60, 61-90, 91-180, 181-365, 365+ days past due."""
-    from projections.queries import BUCKETS
+    from huikuan.projections.queries import BUCKETS
 
     when = _parse_date(as_of) or date.today()
     if group_by not in ("customer", "collector", "currency", "class") or output not in (
@@ -309,7 +309,7 @@ def kpis(
 @projections_app.command("rebuild")
 def projections_rebuild() -> None:
     """Throw the read views away and fold every event again."""
-    from projections.views import Projector
+    from huikuan.projections.views import Projector
 
     ledger = _ledger()
     projector = Projector(ledger, _policy())
@@ -333,7 +333,7 @@ def keys_create(
     role: Annotated[str, typer.Option(help="admin, manager, collector, integration, auditor")],
 ) -> None:
     """Make an API key for a role and print it (it is shown this once)."""
-    from core.access import issue_key
+    from huikuan.core.access import issue_key
 
     ledger = _ledger()
     try:
@@ -355,7 +355,7 @@ def import_file(
     """Import a ledger: one row per invoice; all of it, or nothing if a row is bad."""
     from pathlib import Path
 
-    from adapters.importer import ImportError_, import_ledger
+    from huikuan.adapters.importer import ImportError_, import_ledger
 
     path = Path(file)
     if not path.exists():
@@ -379,7 +379,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
     """Serve the HTTP API (and, in-process, the projection follower and the dispatcher)."""
-    from adapters.http import serve as run
+    from huikuan.adapters.http import serve as run
 
     configure_logging()
     run(host, port)
@@ -391,7 +391,7 @@ def workers() -> None:
     import signal
     import threading
 
-    from adapters.workers import Workers
+    from huikuan.adapters.workers import Workers
 
     configure_logging()
     ledger = _ledger()

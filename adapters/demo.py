@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from core.account import Account
-from core.commands import (
+from huikuan.core.account import Account
+from huikuan.core.commands import (
     Command,
     ConfirmDelivery,
     IssueCreditNote,
@@ -28,8 +28,8 @@ from core.commands import (
     RegisterCustomer,
     ReportRiskSignal,
 )
-from core.errors import DomainError
-from core.ledger import Ledger
+from huikuan.core.errors import DomainError
+from huikuan.core.ledger import Ledger
 
 CITIES = "上海 深圳 广州 杭州 苏州 宁波 东莞 佛山 天津 成都 武汉 青岛".split()
 TRADES = "机电 建材 电子 化工 纺织 食品 医药 五金 塑胶 包装 物流 汽配".split()

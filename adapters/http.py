@@ -32,17 +32,17 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from adapters.settings import load_settings
-from adapters.storage import open_ledger
-from core import commands as c
-from core.access import key_hash, role_of
-from core.account import Account
-from core.audit import verify
-from core.cycle import DailyCycle
-from core.errors import Conflict, DomainError, InvalidCommand, NotFound
-from core.ledger import Ledger
-from core.policy import PolicyHost
-from projections.queries import Views
+from huikuan.adapters.settings import load_settings
+from huikuan.adapters.storage import open_ledger
+from huikuan.core import commands as c
+from huikuan.core.access import key_hash, role_of
+from huikuan.core.account import Account
+from huikuan.core.audit import verify
+from huikuan.core.cycle import DailyCycle
+from huikuan.core.errors import Conflict, DomainError, InvalidCommand, NotFound
+from huikuan.core.ledger import Ledger
+from huikuan.core.policy import PolicyHost
+from huikuan.projections.queries import Views
 
 log = structlog.get_logger("huikuan.http")
 
@@ -87,7 +87,7 @@ def _role(services: Services, key: str) -> tuple[str, str] | None:
 def requires(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         header = connection.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
+        scheme, _space, key = header.partition(" ")
         found = (
             _role(_services(connection), key.strip())
             if (scheme.lower() == "bearer" and key.strip())
@@ -256,8 +256,10 @@ def _customer_fact(
         summary=command_type.__doc__.splitlines()[0] if command_type.__doc__ else None,
     )
     def handler(
-        request: Request[Any, Any, Any], customer_id: FromPath[str], data: JSONBody[command_type]
-    ) -> Response[dict[str, Any]]:  # type: ignore[valid-type]
+        request: Request[Any, Any, Any],
+        customer_id: FromPath[str],
+        data: JSONBody[command_type],  # type: ignore[valid-type]
+    ) -> Response[dict[str, Any]]:
         return _record(request, customer_id, data)
 
     return handler
@@ -679,7 +681,7 @@ def create_app(services: Services | None = None) -> Litestar:
             # The projection follower and the dispatcher run beside the API unless they
             # run as processes of their own (`huikuan workers`, for several replicas).
             if os.environ.get("HUIKUAN_IN_PROCESS_WORKERS", "1") != "0":
-                from adapters.workers import Workers
+                from huikuan.adapters.workers import Workers
 
                 workers = Workers(ledger, host)
                 workers.start()
@@ -742,7 +744,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     workers = int(os.environ.get("HUIKUAN_WORKERS", "1"))
     uvicorn.run(
-        "adapters.http:create_app",
+        "huikuan.adapters.http:create_app",
         factory=True,
         host=host,
         port=port,

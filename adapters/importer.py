@@ -25,10 +25,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.account import Account
-from core.commands import IssueInvoice, ReceivePayment, RegisterCustomer
-from core.errors import DomainError, InvalidCommand, NotFound
-from core.ledger import Ledger
+from huikuan.core.account import Account
+from huikuan.core.commands import IssueInvoice, ReceivePayment, RegisterCustomer
+from huikuan.core.errors import DomainError, InvalidCommand, NotFound
+from huikuan.core.ledger import Ledger
 
 HEADERS = {
     "customer_id": "customer_id", "客户编号": "customer_id",

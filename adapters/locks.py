@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 
-from projections.db import ViewDatabase
+from huikuan.projections.db import ViewDatabase
 
 LOCK_NAME = "huikuan-dispatcher"
 

@@ -11,8 +11,8 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from core.plugin import Settings
-from core.policy import PolicyHost
+from huikuan.core.plugin import Settings
+from huikuan.core.policy import PolicyHost
 
 
 class SettingsError(ValueError):

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from core.ledger import Ledger
+from huikuan.core.ledger import Ledger
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/huikuan.sqlite3"
 

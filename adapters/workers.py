@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 import structlog
 
-from core.ledger import Ledger
-from core.outbox import Dispatcher
-from core.policy import PolicyHost
-from projections.views import Projector
+from huikuan.core.ledger import Ledger
+from huikuan.core.outbox import Dispatcher
+from huikuan.core.policy import PolicyHost
+from huikuan.projections.views import Projector
 
 log = structlog.get_logger("huikuan.workers")
 
@@ -52,7 +52,7 @@ class Workers:
             log.error("projections.follow_failed", error=type(error).__name__)
 
     def _dispatch(self) -> None:
-        from adapters.locks import dispatcher_lock
+        from huikuan.adapters.locks import dispatcher_lock
 
         dispatcher = Dispatcher(self.ledger, self.host, lock=dispatcher_lock(self.ledger.env))
         while not self.stopping.wait(DISPATCH_EVERY):

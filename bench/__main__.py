@@ -28,18 +28,18 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from adapters.logging import configure_logging
-from adapters.settings import load_settings
-from adapters.storage import ledger_env
 from bench.common import POSTGRES, Baseline, database, percentile, report, timed
 from bench.portfolio import COLLECTORS, TODAY, accounts, generate
-from core.account import Account
-from core.commands import IssueInvoice, RegisterCustomer
-from core.ledger import Ledger
-from core.policy import PolicyHost
-from projections.db import ViewDatabase
-from projections.queries import Views
-from projections.views import Projector
+from huikuan.adapters.logging import configure_logging
+from huikuan.adapters.settings import load_settings
+from huikuan.adapters.storage import ledger_env
+from huikuan.core.account import Account
+from huikuan.core.commands import IssueInvoice, RegisterCustomer
+from huikuan.core.ledger import Ledger
+from huikuan.core.policy import PolicyHost
+from huikuan.projections.db import ViewDatabase
+from huikuan.projections.queries import Views
+from huikuan.projections.views import Projector
 
 # --------------------------------------------------------------------------- core
 
@@ -86,7 +86,7 @@ def core_bench(args: argparse.Namespace) -> None:
 
 
 def import_bench(args: argparse.Namespace) -> None:
-    from adapters.importer import import_ledger
+    from huikuan.adapters.importer import import_ledger
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.csv"
@@ -154,7 +154,7 @@ def read_and_decode(ledger: Ledger) -> int:
 
 
 def portfolio_bench(args: argparse.Namespace) -> None:
-    from core.cycle import DailyCycle
+    from huikuan.core.cycle import DailyCycle
 
     with database(args, "portfolio") as url:
         ledger = Ledger(env=ledger_env(url))
@@ -204,7 +204,7 @@ def portfolio_bench(args: argparse.Namespace) -> None:
 
 def serve_bench(args: argparse.Namespace, url: str, ledger: Ledger) -> None:
     """Aging and worklist over HTTP from a real server process, and its peak memory."""
-    from core.access import issue_key
+    from huikuan.core.access import issue_key
     from tests.server import Server
 
     key = issue_key(ledger, "manager")[1]

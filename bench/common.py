@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 
-from core.transcodings import register_all
+from huikuan.core.transcodings import register_all
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 

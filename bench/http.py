@@ -12,10 +12,10 @@ from decimal import Decimal
 import httpx
 from eventsourcing.domain import Aggregate, event
 
-from adapters.storage import ledger_env
 from bench.common import Baseline, database, percentile, report
-from core.access import issue_key
-from core.ledger import Ledger
+from huikuan.adapters.storage import ledger_env
+from huikuan.core.access import issue_key
+from huikuan.core.ledger import Ledger
 
 
 class Tally(Aggregate):

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.account import Account
-from core.ledger import Ledger
+from huikuan.core.account import Account
+from huikuan.core.ledger import Ledger
 
 TODAY = date(2026, 11, 23)
 COLLECTORS = [f"collector-{n}" for n in range(20)]

@@ -15,9 +15,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from core.aggregate import ChainedAggregate
-from core.errors import InvalidCommand
-from core.ledger import Ledger
+from huikuan.core.aggregate import ChainedAggregate
+from huikuan.core.errors import InvalidCommand
+from huikuan.core.ledger import Ledger
 
 ROLES = ("admin", "manager", "collector", "integration", "auditor")
 KEYRING_ID: UUID = uuid5(NAMESPACE_URL, "huikuan:api-keys")

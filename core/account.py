@@ -25,9 +25,9 @@ from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
-from core.aggregate import ChainedAggregate
-from core.errors import Conflict, InvalidCommand, NotFound
-from core.money import ZERO, money, zero
+from huikuan.core.aggregate import ChainedAggregate
+from huikuan.core.errors import Conflict, InvalidCommand, NotFound
+from huikuan.core.money import ZERO, money, zero
 
 # --------------------------------------------------------------------------- records
 # Small mutable records the account keeps. They are snapshotted with the account, so

@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from core import chain
+from huikuan.core import chain
 
 
 def _content_of(event: Any) -> bytes:

@@ -27,7 +27,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
-from core import chain
+from huikuan.core import chain
 
 PAGE = 1000
 MAX_FAILURES_KEPT = 100

@@ -28,7 +28,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from core.money import MAX_INTEGER_DIGITS, is_currency
+from huikuan.core.money import MAX_INTEGER_DIGITS, is_currency
 
 ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 

@@ -24,11 +24,11 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from core.account import CLASSES, GRADES, STAGES, Account
-from core.aggregate import ChainedAggregate
-from core.errors import InvalidCommand
-from core.ledger import Ledger
-from core.plugin import (
+from huikuan.core.account import CLASSES, GRADES, STAGES, Account
+from huikuan.core.aggregate import ChainedAggregate
+from huikuan.core.errors import InvalidCommand
+from huikuan.core.ledger import Ledger
+from huikuan.core.plugin import (
     AccountView,
     CommitmentOutcome,
     EscalationDecision,
@@ -39,7 +39,7 @@ from core.plugin import (
     RiskAssessment,
     Signal,
 )
-from core.policy import PluginFailure, PluginRef, PolicyHost, huikuan_version, view_of
+from huikuan.core.policy import PluginFailure, PluginRef, PolicyHost, huikuan_version, view_of
 
 log = structlog.get_logger("huikuan.cycle")
 

@@ -37,7 +37,7 @@ from datetime import date, datetime
 
 import pluggy
 
-from core.plugin import (
+from huikuan.core.plugin import (
     PROJECT,
     AccountView,
     CommitmentOutcome,

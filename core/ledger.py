@@ -26,10 +26,10 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
-from core.account import Account, account_id
-from core.commands import Command, RegisterCustomer
-from core.errors import Conflict, DomainError, NotFound
-from core.transcodings import register_all
+from huikuan.core.account import Account, account_id
+from huikuan.core.commands import Command, RegisterCustomer
+from huikuan.core.errors import Conflict, DomainError, NotFound
+from huikuan.core.transcodings import register_all
 
 log = structlog.get_logger("huikuan.ledger")
 
@@ -94,6 +94,11 @@ class Ledger(Application[UUID]):
     }
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        # Every aggregate kept in the store must have its topics registered before any
+        # event is read: a rebuild or the event feed meets the key ring and the cycle log
+        # too, whichever adapter opened the ledger. (Imported here: both modules use Ledger.)
+        from huikuan.core import access, cycle  # noqa: F401
+
         super().__init__(env=env)
         # The library fast-forwards a cached aggregate under a lock but copies it outside
         # that lock; two threads reading one account at once could copy it mid-update.

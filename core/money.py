@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from core.errors import InvalidCommand
+from huikuan.core.errors import InvalidCommand
 
 # Active ISO 4217 codes and the number of digits of their minor unit.
 # Most currencies have two; the exceptions are listed apart so the table stays readable.

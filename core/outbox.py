@@ -19,10 +19,10 @@ from uuid import UUID
 
 import structlog
 
-from core.account import Account, Message
-from core.ledger import Ledger
-from core.plugin import ContactVerdict, DeliveryError, DeliveryReceipt, OutgoingMessage
-from core.policy import PluginFailure, PolicyHost, view_of
+from huikuan.core.account import Account, Message
+from huikuan.core.ledger import Ledger
+from huikuan.core.plugin import ContactVerdict, DeliveryError, DeliveryReceipt, OutgoingMessage
+from huikuan.core.policy import PluginFailure, PolicyHost, view_of
 
 log = structlog.get_logger("huikuan.outbox")
 

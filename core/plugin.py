@@ -1,6 +1,6 @@
 """The public module for plugin authors: import everything you need from here.
 
-    from core.plugin import hookimpl, AccountView, EscalationDecision, MessageRequest
+    from huikuan.core.plugin import hookimpl, AccountView, EscalationDecision, MessageRequest
 
 It holds the ``hookimpl`` marker and the value types hooks receive and return. All of
 them are frozen: a plugin decides by *returning* a value, never by changing what it

@@ -19,24 +19,24 @@ from typing import Any
 
 import pluggy
 
-from core import hookspecs
-from core.plugin import PROJECT, AccountView, Settings
+from huikuan.core import hookspecs
+from huikuan.core.plugin import PROJECT, AccountView, Settings
 
 # The built-in plugins, by the name plugins.toml uses for them.
 DEFAULT_PLUGINS: dict[str, str] = {
-    "commitments": "plugins.commitments",
-    "interest": "plugins.interest",
-    "classes": "plugins.classes",
-    "risk": "plugins.risk",
-    "escalation": "plugins.escalation",
-    "templates": "plugins.templates",
-    "compliance": "plugins.compliance",
-    "limitation": "plugins.limitation",
-    "priority": "plugins.priority",
-    "email": "plugins.email",
-    "sms": "plugins.sms",
-    "letters": "plugins.letters",
-    "worklist": "plugins.worklist",
+    "commitments": "huikuan.plugins.commitments",
+    "interest": "huikuan.plugins.interest",
+    "classes": "huikuan.plugins.classes",
+    "risk": "huikuan.plugins.risk",
+    "escalation": "huikuan.plugins.escalation",
+    "templates": "huikuan.plugins.templates",
+    "compliance": "huikuan.plugins.compliance",
+    "limitation": "huikuan.plugins.limitation",
+    "priority": "huikuan.plugins.priority",
+    "email": "huikuan.plugins.email",
+    "sms": "huikuan.plugins.sms",
+    "letters": "huikuan.plugins.letters",
+    "worklist": "huikuan.plugins.worklist",
 }
 ENTRY_POINT_GROUP = PROJECT
 
@@ -184,7 +184,7 @@ class PolicyHost:
 
 def view_of(account: Any) -> AccountView:
     """The read-only view of an account that plugins are given."""
-    from core.plugin import (
+    from huikuan.core.plugin import (
         ContactView,
         InstallmentView,
         InvoiceView,

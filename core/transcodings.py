@@ -41,7 +41,7 @@ class RecordAsDict(Transcoding):
 
 def register_all(transcoder: JSONTranscoder) -> None:
     """Register every transcoding the huikuan store needs."""
-    from core import account  # the records live beside the aggregate
+    from huikuan.core import account  # the records live beside the aggregate
 
     transcoder.register(DateAsISO())
     for name, cls in account.RECORDS.items():

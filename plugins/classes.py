@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from core.plugin import AccountView, InvoiceView, Settings, hookimpl
+from huikuan.core.plugin import AccountView, InvoiceView, Settings, hookimpl
 
 
 @hookimpl(trylast=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.plugin import AccountView, CommitmentOutcome, Settings, hookimpl
+from huikuan.core.plugin import AccountView, CommitmentOutcome, Settings, hookimpl
 
 
 @hookimpl

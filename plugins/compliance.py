@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.plugin import AccountView, ContactVerdict, OutgoingMessage, Settings, hookimpl
+from huikuan.core.plugin import AccountView, ContactVerdict, OutgoingMessage, Settings, hookimpl
 
 RESTRICTED_CHANNELS = {"sms", "phone", "visit"}
 RESTRICTED_KINDS = {"call_task", "visit_task"}

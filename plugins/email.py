@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
-from core.plugin import DeliveryError, DeliveryReceipt, OutgoingMessage, Settings, hookimpl
+from huikuan.core.plugin import DeliveryError, DeliveryReceipt, OutgoingMessage, Settings, hookimpl
 
 
 @hookimpl

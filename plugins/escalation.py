@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from core.plugin import AccountView, EscalationDecision, MessageRequest, Settings, hookimpl
+from huikuan.core.plugin import AccountView, EscalationDecision, MessageRequest, Settings, hookimpl
 
 STAGE_ORDER = ("none", "reminded", "notice", "warning", "hold", "lawyer_letter", "handoff")
 

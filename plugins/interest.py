@@ -16,8 +16,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.money import minor_units
-from core.plugin import AccountView, InterestCharge, InvoiceView, Settings, hookimpl
+from huikuan.core.money import minor_units
+from huikuan.core.plugin import AccountView, InterestCharge, InvoiceView, Settings, hookimpl
 
 
 def annual_rate(settings: Settings) -> Decimal:

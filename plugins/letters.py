@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.plugin import DeliveryError, DeliveryReceipt, OutgoingMessage, Settings, hookimpl
+from huikuan.core.plugin import DeliveryError, DeliveryReceipt, OutgoingMessage, Settings, hookimpl
 
 
 @hookimpl

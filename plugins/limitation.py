@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.plugin import AccountView, InvoiceView, Settings, hookimpl
+from huikuan.core.plugin import AccountView, InvoiceView, Settings, hookimpl
 
 
 def add_years(day: date, years: int) -> date:

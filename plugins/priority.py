@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from core.plugin import AccountView, Settings, WorkPriority, hookimpl
+from huikuan.core.plugin import AccountView, Settings, WorkPriority, hookimpl
 
 GRADE_POINTS = {"A": 0, "B": 5, "C": 10, "D": 20, "E": 30}
 

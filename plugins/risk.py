@@ -19,7 +19,7 @@ from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.plugin import AccountView, RiskAssessment, Settings, Signal, hookimpl
+from huikuan.core.plugin import AccountView, RiskAssessment, Settings, Signal, hookimpl
 
 WEIGHTS = {
     "broken_promise": 20, "missed_installment": 20, "bounced_payment": 25,

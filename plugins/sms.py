@@ -11,7 +11,7 @@ import json
 import urllib.error
 import urllib.request
 
-from core.plugin import DeliveryError, DeliveryReceipt, OutgoingMessage, Settings, hookimpl
+from huikuan.core.plugin import DeliveryError, DeliveryReceipt, OutgoingMessage, Settings, hookimpl
 
 
 @hookimpl

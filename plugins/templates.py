@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jinja2
 
-from core.plugin import AccountView, MessageDraft, RenderedMessage, Settings, hookimpl
+from huikuan.core.plugin import AccountView, MessageDraft, RenderedMessage, Settings, hookimpl
 
 BUILT_IN = Path(__file__).parent / "templates"
 

@@ -5,7 +5,7 @@ Delivery is immediate: the task is on the collector's worklist once recorded sen
 
 from __future__ import annotations
 
-from core.plugin import DeliveryReceipt, OutgoingMessage, Settings, hookimpl
+from huikuan.core.plugin import DeliveryReceipt, OutgoingMessage, Settings, hookimpl
 
 
 @hookimpl

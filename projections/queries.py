@@ -15,13 +15,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from core.account import CLASSES, Account
-from core.errors import NotFound
-from core.ledger import Ledger, event_data
-from core.money import zero
-from core.policy import PolicyHost, view_of
-from projections.db import ViewDatabase
-from projections.views import Projector, from_minor, to_minor
+from huikuan.core.account import CLASSES, Account
+from huikuan.core.errors import NotFound
+from huikuan.core.ledger import Ledger, event_data
+from huikuan.core.money import zero
+from huikuan.core.policy import PolicyHost, view_of
+from huikuan.projections.db import ViewDatabase
+from huikuan.projections.views import Projector, from_minor, to_minor
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "91-180", "181-365", "365+")
 GROUPS = {

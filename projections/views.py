@@ -41,13 +41,13 @@ from uuid import UUID
 
 import structlog
 
-from core.account import Account
-from core.cycle import CycleLog
-from core.ledger import Ledger, project
-from core.money import minor_units
-from core.plugin import AccountView
-from core.policy import PolicyHost, view_of
-from projections.db import ViewDatabase
+from huikuan.core.account import Account
+from huikuan.core.cycle import CycleLog
+from huikuan.core.ledger import Ledger, project
+from huikuan.core.money import minor_units
+from huikuan.core.plugin import AccountView
+from huikuan.core.policy import PolicyHost, view_of
+from huikuan.projections.db import ViewDatabase
 
 log = structlog.get_logger("huikuan.projections")
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from adapters.storage import ledger_env
-from core.commands import IssueInvoice, RegisterCustomer
-from core.ledger import Ledger
+from huikuan.adapters.storage import ledger_env
+from huikuan.core.commands import IssueInvoice, RegisterCustomer
+from huikuan.core.ledger import Ledger
 
 POSTGRES_URL = os.environ.get(
     "HUIKUAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -151,8 +151,8 @@ def settings_env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def policy(settings_env: dict[str, str]):
     """The policy as shipped: the repository's plugins.toml with the built-in plugins."""
-    from adapters.settings import load_settings
-    from core.policy import PolicyHost
+    from huikuan.adapters.settings import load_settings
+    from huikuan.core.policy import PolicyHost
 
     return PolicyHost(load_settings(REPO / "plugins.toml", env=settings_env),
                       load_entry_points=False)
@@ -181,7 +181,7 @@ def webhook():
 
 @pytest.fixture
 def views(ledger, policy):
-    from projections.queries import Views
+    from huikuan.projections.queries import Views
 
     v = Views(ledger, policy)
     yield v
@@ -194,9 +194,9 @@ def api(store, ledger, policy):
     """A test client of the HTTP API on this store, and a key per role."""
     from litestar.testing import TestClient
 
-    from adapters.http import Services, create_app
-    from core.access import ROLES, issue_key
-    from projections.queries import Views
+    from huikuan.adapters.http import Services, create_app
+    from huikuan.core.access import ROLES, issue_key
+    from huikuan.projections.queries import Views
 
     views = Views(ledger, policy)
     keys = {role: issue_key(ledger, role)[1] for role in ROLES}

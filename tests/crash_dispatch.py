@@ -9,19 +9,19 @@ import os
 import sys
 from datetime import datetime
 
-from adapters.settings import load_settings
-from core.ledger import Ledger
-from core.outbox import Dispatcher
-from core.plugin import hookimpl
-from core.policy import PolicyHost
-from plugins import sms
+from huikuan.adapters.settings import load_settings
+from huikuan.core.ledger import Ledger
+from huikuan.core.outbox import Dispatcher
+from huikuan.core.plugin import hookimpl
+from huikuan.core.policy import PolicyHost
+from huikuan.plugins import sms
 from tests.conftest import REPO
 
 
 def main() -> None:
     url, env_json, now, crash_after = sys.argv[1:5]
     env = json.loads(env_json)
-    from adapters.storage import ledger_env
+    from huikuan.adapters.storage import ledger_env
 
     sent = 0
 

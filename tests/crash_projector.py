@@ -6,11 +6,11 @@
 import os
 import sys
 
-from adapters.settings import load_settings
-from adapters.storage import ledger_env
-from core.ledger import Ledger
-from core.policy import PolicyHost
-from projections.views import Projector
+from huikuan.adapters.settings import load_settings
+from huikuan.adapters.storage import ledger_env
+from huikuan.core.ledger import Ledger
+from huikuan.core.policy import PolicyHost
+from huikuan.projections.views import Projector
 from tests.conftest import REPO
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from core.commands import (
+from huikuan.core.commands import (
     BouncePayment,
     ConfirmDelivery,
     IssueCreditNote,
@@ -16,7 +16,7 @@ from core.commands import (
     ResolveDispute,
     WriteOff,
 )
-from core.ledger import Ledger
+from huikuan.core.ledger import Ledger
 from tests.conftest import invoice
 
 

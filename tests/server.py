@@ -20,7 +20,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "huikuan.adapters.cli", "serve", "--port", str(self.port)],
             cwd=REPO, env={**os.environ, **env, "HUIKUAN_LOG_FORMAT": "json"},
             stderr=subprocess.PIPE, text=True)
         # Block on the server's own word that it is ready: no polling, no sleeping.

@@ -7,8 +7,8 @@ from eventsourcing.cryptography import AESCipher
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.audit import verify
-from core.commands import RaiseDispute, ReceivePayment, RegisterCustomer
+from huikuan.core.audit import verify
+from huikuan.core.commands import RaiseDispute, ReceivePayment, RegisterCustomer
 from tests.conftest import invoice
 
 
@@ -144,7 +144,7 @@ def test_encrypted_store_hides_data_and_still_verifies(store):
 
 
 def test_a_tampered_snapshot_is_reported(store, ledger):
-    from core.account import account_id
+    from huikuan.core.account import account_id
 
     fill(ledger, customers=("C-1",))
     ledger.take_snapshot(account_id("C-1"))

@@ -4,7 +4,7 @@ import threading
 from datetime import date
 from decimal import Decimal
 
-from core.commands import ReceivePayment, RegisterCustomer
+from huikuan.core.commands import ReceivePayment, RegisterCustomer
 from tests.conftest import invoice
 
 THREADS = 8

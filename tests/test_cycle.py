@@ -5,17 +5,17 @@ from decimal import Decimal
 
 import pytest
 
-from core.account import Account, account_id
-from core.commands import (
+from huikuan.core.account import Account, account_id
+from huikuan.core.commands import (
     MakePromise,
     RaiseDispute,
     ReceivePayment,
     RegisterCustomer,
 )
-from core.cycle import DailyCycle
-from core.errors import InvalidCommand
-from core.plugin import hookimpl
-from core.policy import PolicyHost
+from huikuan.core.cycle import DailyCycle
+from huikuan.core.errors import InvalidCommand
+from huikuan.core.plugin import hookimpl
+from huikuan.core.policy import PolicyHost
 from tests.conftest import invoice
 
 DUE = date(2026, 1, 31)  # I-1, issued 2026-01-01 on 30-day terms
@@ -240,7 +240,7 @@ class Exploding:
 
 
 def test_a_plugin_that_raises_is_isolated_and_reported(ledger, acme, settings_env):
-    from adapters.settings import load_settings
+    from huikuan.adapters.settings import load_settings
     from tests.conftest import REPO
 
     host = PolicyHost(load_settings(REPO / "plugins.toml", env=settings_env),
@@ -256,7 +256,7 @@ def test_a_plugin_that_raises_is_isolated_and_reported(ledger, acme, settings_en
 
 
 def test_customers_can_be_excluded_from_the_ladder(ledger, acme, settings_env):
-    from core.plugin import Settings
+    from huikuan.core.plugin import Settings
 
     settings = Settings(sections={"escalation": {"exclude_customers": ["C-1"]}},
                         env=settings_env)
@@ -265,7 +265,7 @@ def test_customers_can_be_excluded_from_the_ladder(ledger, acme, settings_env):
 
 
 def test_late_interest_when_switched_on(ledger, acme, settings_env):
-    from core.plugin import Settings
+    from huikuan.core.plugin import Settings
 
     settings = Settings(sections={"interest": {"enabled": True, "benchmark_rate": "0.0310",
                                                "markup": "0.0055"}}, env=settings_env)
@@ -282,7 +282,7 @@ def test_late_interest_when_switched_on(ledger, acme, settings_env):
 
 
 def test_per_grade_ladders(ledger, settings_env):
-    from core.plugin import Settings
+    from huikuan.core.plugin import Settings
 
     fast = {"steps": [{"stage": "lawyer_letter", "days": 1,
                        "messages": [{"kind": "lawyer_letter", "channels": ["letter"]}]}]}
@@ -303,13 +303,13 @@ def test_a_date_in_the_future_is_refused(ledger, acme, policy):
 
 
 def test_plugin_output_that_is_not_plain_json_is_recorded_safely(ledger, acme, settings_env):
-    from adapters.settings import load_settings
+    from huikuan.adapters.settings import load_settings
     from tests.conftest import REPO
 
     class Sloppy:
         @hookimpl(tryfirst=True)
         def huikuan_escalation(self, account):
-            from core.plugin import EscalationDecision
+            from huikuan.core.plugin import EscalationDecision
 
             return EscalationDecision(stage="notice", based_on={"ratio": 0.25, "days": {1, 2}})
 
@@ -335,7 +335,7 @@ def test_one_payment_keeps_one_promise_not_two(ledger, acme, run):
 
 
 def test_a_payment_within_the_grace_days_keeps_the_promise(ledger, acme, settings_env):
-    from core.plugin import Settings
+    from huikuan.core.plugin import Settings
 
     settings = Settings(sections={"commitments": {"grace_days": 3}}, env=settings_env)
     ledger.execute(acme, MakePromise(promise_id="PR-1", amount="500.00", made_on=day(2),

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.storage import ledger_env
-from core.access import issue_key
-from core.ledger import Ledger
+from huikuan.adapters.storage import ledger_env
+from huikuan.core.access import issue_key
+from huikuan.core.ledger import Ledger
 from tests.conftest import REPO
 from tests.server import Server
 

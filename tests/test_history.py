@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.commands import BouncePayment, ConfirmDelivery, LogContact, ReceivePayment
-from core.errors import NotFound
+from huikuan.core.commands import BouncePayment, ConfirmDelivery, LogContact, ReceivePayment
+from huikuan.core.errors import NotFound
 from tests.conftest import invoice
 
 
@@ -102,8 +102,8 @@ def test_unknown_customer_has_no_history(ledger):
 def test_a_reduction_dated_before_a_bounce_cannot_use_the_money_the_bounce_reopened(
     ledger, customer
 ):
-    from core.commands import IssueCreditNote
-    from core.errors import InvalidCommand
+    from huikuan.core.commands import IssueCreditNote
+    from huikuan.core.errors import InvalidCommand
 
     customer()
     ledger.execute("C-1", invoice("I-1", "100.00", date(2026, 1, 1)))

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from core.commands import (
+from huikuan.core.commands import (
     AcknowledgeDebt,
     AgreePaymentPlan,
     BouncePayment,
@@ -19,7 +19,7 @@ from core.commands import (
     ResolveDispute,
     WriteOff,
 )
-from core.errors import Conflict
+from huikuan.core.errors import Conflict
 from tests.conftest import changed, invoice
 
 D = date(2026, 3, 1)

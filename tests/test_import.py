@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
-from adapters.importer import ImportError_, import_ledger
+from huikuan.adapters.importer import ImportError_, import_ledger
 
 CHINESE = (
     "客户编号,客户名称,发票号,金额,币种,开票日期,到期日,已收金额\n"
@@ -92,7 +92,7 @@ def test_the_command_line_reports_lines_and_exits_2(store, tmp_path):
     from tests.conftest import REPO
 
     path = write(tmp_path, CHINESE + "SZ-03,x,FP-9,12.345,CNY,2026-04-01,2026-05-01,\n")
-    result = subprocess.run([sys.executable, "-m", "adapters.cli", "import", str(path)],
+    result = subprocess.run([sys.executable, "-m", "huikuan.adapters.cli", "import", str(path)],
                             cwd=REPO, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "HUIKUAN_DATABASE_URL": store.url})
     assert result.returncode == 2

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from adapters.logging import configure_logging
-from core.commands import LogContact, RegisterCustomer
-from core.errors import InvalidCommand
+from huikuan.adapters.logging import configure_logging
+from huikuan.core.commands import LogContact, RegisterCustomer
+from huikuan.core.errors import InvalidCommand
 from tests.conftest import invoice
 
 NAME, CONTACT = "深圳市某某科技有限公司", "王芳"

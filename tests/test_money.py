@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import InvalidCommand
-from core.money import minor_units, money
+from huikuan.core.errors import InvalidCommand
+from huikuan.core.money import minor_units, money
 
 
 def test_amounts_are_kept_with_exactly_the_currencys_minor_units():

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from adapters.settings import load_settings
-from core.account import Account, account_id
-from core.commands import LogContact, RegisterCustomer
-from core.cycle import DailyCycle
-from core.outbox import Dispatcher
-from core.policy import PolicyHost
+from huikuan.adapters.settings import load_settings
+from huikuan.core.account import Account, account_id
+from huikuan.core.commands import LogContact, RegisterCustomer
+from huikuan.core.cycle import DailyCycle
+from huikuan.core.outbox import Dispatcher
+from huikuan.core.policy import PolicyHost
 from tests.conftest import REPO, invoice
 
 NOTICE_DAY = date(2026, 2, 1)  # +1 for an invoice issued 2026-01-01 on 30-day terms
@@ -164,7 +164,7 @@ def test_letters_are_rendered_as_documents(ledger, host, settings_env):
 
 def test_a_demand_for_money_no_longer_owed_is_cancelled_not_sent(ledger, host, webhook,
                                                                  mailbox):
-    from core.commands import ReceivePayment
+    from huikuan.core.commands import ReceivePayment
 
     customer_with_notice(ledger, host)
     DailyCycle(ledger, host).run(NOTICE_DAY)
@@ -203,7 +203,7 @@ def test_two_dispatchers_at_once_send_each_message_once(ledger, host, webhook):
 
 
 def test_a_failing_plugin_does_not_block_the_outbox(ledger, settings_env, env, webhook):
-    from core.plugin import hookimpl
+    from huikuan.core.plugin import hookimpl
 
     class Picky:
         @hookimpl
@@ -238,8 +238,8 @@ def test_sent_texts_count_towards_the_seven_attempts(ledger, host, webhook):
     DailyCycle(ledger, host).run(NOTICE_DAY)
     # 5 calls + the text + the call task = 7: the next text must wait.
     assert Dispatcher(ledger, host).run_once(MORNING).counts == Counter(sent=3)
-    from core.plugin import OutgoingMessage
-    from core.policy import view_of
+    from huikuan.core.plugin import OutgoingMessage
+    from huikuan.core.policy import view_of
 
     verdicts = host.collect("huikuan_contact_allowed", message=OutgoingMessage(
         message_id="m-x", customer_id="C-1", kind="notice", channel="sms", recipient="x",

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from core.commands import BouncePayment, RaiseDispute, ReceivePayment
+from huikuan.core.commands import BouncePayment, RaiseDispute, ReceivePayment
 from tests.conftest import invoice
 
 

@@ -11,16 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.commands import (
+from huikuan.core.commands import (
     AcknowledgeDebt,
     AgreePaymentPlan,
     MakePromise,
     ReceivePayment,
     RegisterCustomer,
 )
-from core.cycle import DailyCycle
-from core.outbox import Dispatcher
-from projections.views import Projector, snapshot_tables
+from huikuan.core.cycle import DailyCycle
+from huikuan.core.outbox import Dispatcher
+from huikuan.projections.views import Projector, snapshot_tables
 from tests import portfolio
 from tests.conftest import REPO, invoice
 
@@ -282,7 +282,7 @@ def test_aging_totals_do_not_depend_on_grouping(ledger, views, group_by):
 def test_a_follower_applies_new_events_as_they_are_recorded(ledger, policy):
     import threading
 
-    from projections.views import Projector
+    from huikuan.projections.views import Projector
 
     applied = threading.Condition()
     seen: list[int] = []

@@ -13,8 +13,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core.account import Account, account_id
-from core.commands import (
+from huikuan.core.account import Account, account_id
+from huikuan.core.commands import (
     BouncePayment,
     IssueCreditNote,
     RaiseDispute,
@@ -23,7 +23,7 @@ from core.commands import (
     ResolveDispute,
     WriteOff,
 )
-from core.errors import DomainError
+from huikuan.core.errors import DomainError
 from tests.conftest import invoice
 
 START = date(2026, 1, 1)

@@ -7,14 +7,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from adapters.settings import load_settings
 from bench.portfolio import TODAY, generate
-from core.account import Account
-from core.commands import LogContact, ReceivePayment
-from core.cycle import DailyCycle
-from core.plugin import Settings, hookimpl
-from core.policy import PolicyHost
-from projections.queries import Views
+from huikuan.adapters.settings import load_settings
+from huikuan.core.account import Account
+from huikuan.core.commands import LogContact, ReceivePayment
+from huikuan.core.cycle import DailyCycle
+from huikuan.core.plugin import Settings, hookimpl
+from huikuan.core.policy import PolicyHost
+from huikuan.projections.queries import Views
 from tests.conftest import REPO, Store
 
 IGNORED = {"timestamp", "chain_hash", "originator_id", "originator_version"}

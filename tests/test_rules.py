@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from core.commands import (
+from huikuan.core.commands import (
     AgreePaymentPlan,
     BouncePayment,
     IssueCreditNote,
@@ -16,7 +16,7 @@ from core.commands import (
     ResolveDispute,
     WriteOff,
 )
-from core.errors import Conflict, InvalidCommand, NotFound
+from huikuan.core.errors import Conflict, InvalidCommand, NotFound
 from tests.conftest import changed, invoice
 
 D = date(2026, 3, 1)

@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from adapters.storage import ledger_env
-from core.access import issue_key
-from core.ledger import Ledger
+from huikuan.adapters.storage import ledger_env
+from huikuan.core.access import issue_key
+from huikuan.core.ledger import Ledger
 from tests.server import Server
 
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"

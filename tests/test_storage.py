@@ -5,10 +5,10 @@ from decimal import Decimal
 
 from eventsourcing.persistence import StoredEvent
 
-from core import chain
-from core.account import Account, account_id
-from core.audit import verify
-from core.commands import LogContact, ReceivePayment, RegisterCustomer
+from huikuan.core import chain
+from huikuan.core.account import Account, account_id
+from huikuan.core.audit import verify
+from huikuan.core.commands import LogContact, ReceivePayment, RegisterCustomer
 from tests.conftest import invoice
 
 # The stored names of the events. They are the permanent record: a change here breaks
@@ -130,8 +130,8 @@ def test_registration_keeps_contacts(ledger):
 def test_a_cycle_log_stored_in_its_first_shape_is_upcast_on_reading(store, ledger, customer):
     # Version 1 of CycleCompleted had no policy fingerprint: read as "" (unknown), so
     # the next cycle looks at every account rather than trust an unknown schedule.
-    from core.cycle import CYCLE_LOG_ID, CycleLog, DailyCycle
-    from core.policy import PolicyHost
+    from huikuan.core.cycle import CYCLE_LOG_ID, CycleLog, DailyCycle
+    from huikuan.core.policy import PolicyHost
 
     customer()
     log = CycleLog.start()

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from core.plugin import AccountView, EscalationDecision, MessageRequest, Settings, hookimpl
+from huikuan.core.plugin import AccountView, EscalationDecision, MessageRequest, Settings, hookimpl
 
 __version__ = "1.0.0"
 

@@ -4,11 +4,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from adapters.settings import load_settings
-from adapters.storage import open_ledger
-from core.commands import IssueInvoice, RegisterCustomer
-from core.cycle import DailyCycle
-from core.policy import PolicyHost
+from huikuan.adapters.settings import load_settings
+from huikuan.adapters.storage import open_ledger
+from huikuan.core.commands import IssueInvoice, RegisterCustomer
+from huikuan.core.cycle import DailyCycle
+from huikuan.core.policy import PolicyHost
 
 PLUGINS_TOML = """
 [huikuan]
