@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -61,7 +61,6 @@ class ImportSummary:
     customers_created: int = 0
     accounts_changed: int = 0
     events: int = 0
-    problems: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _cell(value: Any) -> str:

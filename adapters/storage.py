@@ -2,8 +2,9 @@
 
 ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or ``sqlite:///:memory:``
 select SQLite; ``postgresql://user[:password]@host[:port]/db[?schema=name]`` selects
-PostgreSQL (psycopg 3). ``HUIKUAN_CIPHER_KEY`` (base64, 16/24/32 bytes; make one with
-``huikuan keys cipher``) encrypts event data at rest with AES-GCM.
+PostgreSQL (psycopg 3). ``HUIKUAN_CIPHER_KEY`` (base64, 16/24/32 bytes) encrypts event
+data at rest with AES-GCM; make one with ``python -c "import base64, secrets;
+print(base64.b64encode(secrets.token_bytes(32)).decode())"``.
 """
 
 from __future__ import annotations
