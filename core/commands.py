@@ -2,9 +2,9 @@
 
 These pydantic models check the *shape* of a request (ids, dates, decimal strings,
 known codes); the account then checks it against the facts already recorded (its
-currency, what is still open, what exists). The field names are the public
-contract's (``../shared/docs/api-contract.md``), so the HTTP adapter, the CLI and
-the importer all speak one language.
+currency, what is still open, what exists). The field names are those of the public
+HTTP contract, so the HTTP adapter, the CLI and the importer all speak one language;
+core.handlers says which account method records each command.
 
 Amounts are decimal strings (``"1250.00"``), integers or ``Decimal``; a JSON or
 Python float is refused, because a float cannot hold most decimal amounts exactly.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -149,10 +149,10 @@ ReportedSignal = Literal[
 
 
 class Command(BaseModel):
-    """A request to record a fact. ``ACTION`` is the account method that records it."""
+    """A request to record a fact (core.handlers maps each to the account method that
+    records it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    ACTION: ClassVar[str] = ""
 
 
 class ContactPerson(BaseModel):
@@ -168,7 +168,6 @@ class ContactPerson(BaseModel):
 class RegisterCustomer(Command):
     """Open a customer's account (客户建档)."""
 
-    ACTION = "register"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -217,7 +216,6 @@ class RegisterCustomer(Command):
 class IssueInvoice(Command):
     """A sale invoiced: a receivable falling due on ``due_on`` (default: issued + terms)."""
 
-    ACTION = "issue_invoice"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -245,7 +243,6 @@ class IssueInvoice(Command):
 class ConfirmDelivery(Command):
     """Proof of delivery (回单签收)."""
 
-    ACTION = "confirm_delivery"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -275,7 +272,6 @@ class Allocation(BaseModel):
 class ReceivePayment(Command):
     """A payment; without allocations it settles the oldest due first."""
 
-    ACTION = "receive_payment"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -303,7 +299,6 @@ class ReceivePayment(Command):
 class BouncePayment(Command):
     """The payment failed (银行退票). The payment id is given beside the command."""
 
-    ACTION = "bounce_payment"
     payment_id: Id
     bounced_on: BusinessDate
     reason: Text | None = None
@@ -312,7 +307,6 @@ class BouncePayment(Command):
 class IssueCreditNote(Command):
     """An allowance (折让) against an invoice."""
 
-    ACTION = "issue_credit_note"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -336,7 +330,6 @@ class IssueCreditNote(Command):
 
 
 class RaiseDispute(Command):
-    ACTION = "raise_dispute"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -360,7 +353,6 @@ class RaiseDispute(Command):
 
 
 class ResolveDispute(Command):
-    ACTION = "resolve_dispute"
     dispute_id: Id
     resolved_on: BusinessDate
     outcome: Literal["rejected", "credited"]
@@ -370,7 +362,6 @@ class ResolveDispute(Command):
 class LogContact(Command):
     """A contact in the case file: who, when, channel, what was said, outcome."""
 
-    ACTION = "log_contact"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -400,7 +391,6 @@ class LogContact(Command):
 class MakePromise(Command):
     """A promise to pay (付款承诺书)."""
 
-    ACTION = "make_promise"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -432,7 +422,6 @@ class Installment(BaseModel):
 
 
 class AgreePaymentPlan(Command):
-    ACTION = "agree_payment_plan"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -457,7 +446,6 @@ class AgreePaymentPlan(Command):
 class AcknowledgeDebt(Command):
     """The debtor acknowledged the debt in writing: the limitation period restarts."""
 
-    ACTION = "acknowledge_debt"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -480,7 +468,6 @@ class AcknowledgeDebt(Command):
 class ReportRiskSignal(Command):
     """A danger sign observed by a collector."""
 
-    ACTION = "report_risk_signal"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -503,7 +490,6 @@ class ReportRiskSignal(Command):
 class WriteOff(Command):
     """Write-off (核销); the claim stays on record."""
 
-    ACTION = "write_off"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
