@@ -38,7 +38,11 @@ from huikuan.core.money import money
 
 
 class Account(Receivables, Payments, Disputes, CaseFile, Decisions, Delivery, ChainedAggregate):
-    """A customer's account: its terms, receivables and the whole case file."""
+    """A customer's account: its terms, receivables and the whole case file.
+
+    Each concern (a base class) holds its events and commands; here are the opening of
+    the account and its replay.
+    """
 
     TOPIC = "huikuan:Account"
 
@@ -46,6 +50,8 @@ class Account(Receivables, Payments, Disputes, CaseFile, Decisions, Delivery, Ch
         # The library's generic "created" event; never triggered (accounts are opened
         # by Registered), named only so no two event classes share a topic.
         TOPIC = "huikuan:Account.Created"
+
+    # ---- registration
 
     class Registered(ChainedAggregate.Created):
         """The customer's account was opened with its terms (客户建档)."""

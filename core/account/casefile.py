@@ -9,12 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from huikuan.core.account.events import Fact
-from huikuan.core.account.records import (
-    ContactRecord,
-    PaymentPlan,
-    Promise,
-    derived_id,
-)
+from huikuan.core.account.records import ContactRecord, PaymentPlan, Promise, derived_id
 from huikuan.core.account.state import AccountState
 from huikuan.core.errors import InvalidCommand
 from huikuan.core.money import ZERO

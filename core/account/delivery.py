@@ -1,4 +1,8 @@
-"""Message delivery: the outbox kept in the event store, from queued to sent."""
+"""Message delivery: the outbox kept in the event store, from queued to sent.
+
+A message is queued by a decision of the daily cycle (MessageQueued, a Decision); it is
+here with what then becomes of it: held, sent, failed or cancelled.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from huikuan.core.account.events import Decision, Event
-from huikuan.core.account.records import (
-    Message,
-)
+from huikuan.core.account.records import Message
 from huikuan.core.account.state import AccountState
 from huikuan.core.errors import NotFound
 

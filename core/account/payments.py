@@ -8,10 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from huikuan.core.account.events import Event, Fact
-from huikuan.core.account.records import (
-    Invoice,
-    Payment,
-)
+from huikuan.core.account.records import Invoice, Payment
 from huikuan.core.account.state import AccountState
 from huikuan.core.errors import Conflict, InvalidCommand, NotFound
 from huikuan.core.money import ZERO, zero

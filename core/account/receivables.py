@@ -7,11 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from huikuan.core.account.events import Fact
-from huikuan.core.account.records import (
-    CreditNote,
-    Invoice,
-    derived_id,
-)
+from huikuan.core.account.records import CreditNote, Invoice, derived_id
 from huikuan.core.account.state import AccountState
 from huikuan.core.errors import InvalidCommand
 
