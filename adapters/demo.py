@@ -29,6 +29,7 @@ from huikuan.core.commands import (
     ReportRiskSignal,
 )
 from huikuan.core.errors import DomainError
+from huikuan.core.handlers import handle
 from huikuan.core.ledger import Ledger
 
 CITIES = "上海 深圳 广州 杭州 苏州 宁波 东莞 佛山 天津 成都 武汉 青岛".split()
@@ -154,7 +155,7 @@ def load_demo(
             recorded = False
             for command in commands:
                 try:
-                    recorded = getattr(account, command.ACTION)(**command.model_dump()) or recorded
+                    recorded = handle(account, command) or recorded
                 except DomainError:
                     # The generator is approximate (a promise beyond what is owed…):
                     # a command the account refuses is simply left out of the demo.

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
-from datetime import date
-from typing import Any, Self
+from datetime import date, datetime
+from typing import Any, ClassVar, Self
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -46,10 +46,20 @@ class ChainedAggregate(Aggregate):
     class Event(Aggregate.Event):
         chain_hash: str
 
+        DATE_FIELD: ClassVar[str | None] = None
+        """The field holding the event's business date (of a datetime, its date), if any.
+
+        A class attribute, so not stored: an event's stored state is its instance
+        ``__dict__``, which holds its dataclass fields only.
+        """
+
         @property
         def occurred_on(self) -> date | None:
             """The business date of the event: when it happened in the world."""
-            return None
+            if self.DATE_FIELD is None:
+                return None
+            value = getattr(self, self.DATE_FIELD)
+            return value.date() if isinstance(value, datetime) else value
 
         def mutate(self, aggregate: Any) -> Any:
             aggregate = super().mutate(aggregate)

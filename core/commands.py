@@ -3,7 +3,8 @@
 These pydantic models check the *shape* of a request (ids, dates, decimal strings,
 known codes); the account then checks it against the facts already recorded (its
 currency, what is still open, what exists). The field names are those of the public
-HTTP contract, so the HTTP adapter, the CLI and the importer all speak one language.
+HTTP contract, so the HTTP adapter, the CLI and the importer all speak one language;
+core.handlers says which account method records each command.
 
 Amounts are decimal strings (``"1250.00"``), integers or ``Decimal``; a JSON or
 Python float is refused, because a float cannot hold most decimal amounts exactly.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -148,10 +149,10 @@ ReportedSignal = Literal[
 
 
 class Command(BaseModel):
-    """A request to record a fact. ``ACTION`` is the account method that records it."""
+    """A request to record a fact (core.handlers maps each to the account method that
+    records it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    ACTION: ClassVar[str] = ""
 
 
 class ContactPerson(BaseModel):
@@ -167,7 +168,6 @@ class ContactPerson(BaseModel):
 class RegisterCustomer(Command):
     """Open a customer's account (客户建档)."""
 
-    ACTION = "register"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -216,7 +216,6 @@ class RegisterCustomer(Command):
 class IssueInvoice(Command):
     """A sale invoiced: a receivable falling due on ``due_on`` (default: issued + terms)."""
 
-    ACTION = "issue_invoice"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -244,7 +243,6 @@ class IssueInvoice(Command):
 class ConfirmDelivery(Command):
     """Proof of delivery (回单签收)."""
 
-    ACTION = "confirm_delivery"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -274,7 +272,6 @@ class Allocation(BaseModel):
 class ReceivePayment(Command):
     """A payment; without allocations it settles the oldest due first."""
 
-    ACTION = "receive_payment"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -302,7 +299,6 @@ class ReceivePayment(Command):
 class BouncePayment(Command):
     """The payment failed (银行退票). The payment id is given beside the command."""
 
-    ACTION = "bounce_payment"
     payment_id: Id
     bounced_on: BusinessDate
     reason: Text | None = None
@@ -311,7 +307,6 @@ class BouncePayment(Command):
 class IssueCreditNote(Command):
     """An allowance (折让) against an invoice."""
 
-    ACTION = "issue_credit_note"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -335,7 +330,6 @@ class IssueCreditNote(Command):
 
 
 class RaiseDispute(Command):
-    ACTION = "raise_dispute"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -359,7 +353,6 @@ class RaiseDispute(Command):
 
 
 class ResolveDispute(Command):
-    ACTION = "resolve_dispute"
     dispute_id: Id
     resolved_on: BusinessDate
     outcome: Literal["rejected", "credited"]
@@ -369,7 +362,6 @@ class ResolveDispute(Command):
 class LogContact(Command):
     """A contact in the case file: who, when, channel, what was said, outcome."""
 
-    ACTION = "log_contact"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -399,7 +391,6 @@ class LogContact(Command):
 class MakePromise(Command):
     """A promise to pay (付款承诺书)."""
 
-    ACTION = "make_promise"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -431,7 +422,6 @@ class Installment(BaseModel):
 
 
 class AgreePaymentPlan(Command):
-    ACTION = "agree_payment_plan"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -456,7 +446,6 @@ class AgreePaymentPlan(Command):
 class AcknowledgeDebt(Command):
     """The debtor acknowledged the debt in writing: the limitation period restarts."""
 
-    ACTION = "acknowledge_debt"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -479,7 +468,6 @@ class AcknowledgeDebt(Command):
 class ReportRiskSignal(Command):
     """A danger sign observed by a collector."""
 
-    ACTION = "report_risk_signal"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -502,7 +490,6 @@ class ReportRiskSignal(Command):
 class WriteOff(Command):
     """Write-off (核销); the claim stays on record."""
 
-    ACTION = "write_off"
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,

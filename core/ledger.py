@@ -29,6 +29,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from huikuan.core.account import Account, account_id
 from huikuan.core.commands import Command, RegisterCustomer
 from huikuan.core.errors import Conflict, DomainError, NotFound
+from huikuan.core.handlers import handle, handler_for
 from huikuan.core.transcodings import register_all
 
 log = structlog.get_logger("huikuan.ledger")
@@ -46,10 +47,6 @@ class Outcome:
     recorded: bool
     events: tuple[Any, ...] = ()
     """The events recorded: what to answer from (``account`` is shared once saved)."""
-
-    @property
-    def customer_id(self) -> str:
-        return self.account.customer_id
 
 
 @dataclass(frozen=True)
@@ -165,14 +162,12 @@ class Ledger(Application[UUID]):
 
     def execute(self, customer_id: str, command: Command) -> Outcome:
         """Record ``command`` on the customer's account (or recognise a repeat)."""
-        action = command.ACTION
-        kwargs = command.model_dump()
+        handler = handler_for(command)
 
         def change(account: Account) -> bool:
-            method: Callable[..., bool] = getattr(account, action)
-            return method(**kwargs)
+            return handler(account, command)
 
-        return self.change(customer_id, action, change)
+        return self.change(customer_id, handler.__name__, change)
 
     def execute_many(self, customer_id: str, commands: list[Command]) -> Outcome:
         """Record several commands on one account in a single atomic save.
@@ -184,8 +179,7 @@ class Ledger(Application[UUID]):
         def change(account: Account) -> bool:
             recorded = False
             for command in commands:
-                method: Callable[..., bool] = getattr(account, command.ACTION)
-                recorded = method(**command.model_dump()) or recorded
+                recorded = handle(account, command) or recorded
             return recorded
 
         return self.change(customer_id, "batch", change)

@@ -1,7 +1,8 @@
 """How values that JSON does not know are written into stored events and snapshots.
 
 The library registers ``Decimal``, ``datetime`` and ``UUID``; we add ``date`` and the
-small records an account keeps (invoices, payments…), so snapshots can be taken.
+small records an account keeps (invoices, payments…, see core.account.records), so
+snapshots can be taken.
 The ``name`` of each transcoding is written into stored data: never change one.
 """
 
@@ -12,6 +13,8 @@ from datetime import date
 from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from huikuan.core.account.records import RECORDS
 
 
 class DateAsISO(Transcoding):
@@ -41,8 +44,6 @@ class RecordAsDict(Transcoding):
 
 def register_all(transcoder: JSONTranscoder) -> None:
     """Register every transcoding the huikuan store needs."""
-    from huikuan.core import account  # the records live beside the aggregate
-
     transcoder.register(DateAsISO())
-    for name, cls in account.RECORDS.items():
+    for name, cls in RECORDS.items():
         transcoder.register(RecordAsDict(cls, name))

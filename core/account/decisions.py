@@ -1,0 +1,133 @@
+"""Policy decisions: the daily cycle's Decision events and how they are recorded.
+
+Their shape is settled here; the cycle and its plugins (core.cycle, plugins/) decide
+when to record them. Each names the plugin, its version and its inputs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from huikuan.core.account.events import Decision
+from huikuan.core.account.state import AccountState
+
+
+class Decisions(AccountState):
+    """What the daily cycle decided: stages, holds, classes, interest, risk, reviews."""
+
+    class PromiseKept(Decision):
+        TOPIC = "huikuan:Account.PromiseKept"
+        CHANGES_INVOICES = False
+        promise_id: str
+
+        def apply(self, account: AccountState) -> None:
+            account.promises[self.promise_id].status = "kept"
+
+    class PromiseBroken(Decision):
+        TOPIC = "huikuan:Account.PromiseBroken"
+        CHANGES_INVOICES = False
+        promise_id: str
+
+        def apply(self, account: AccountState) -> None:
+            account.promises[self.promise_id].status = "broken"
+
+    class InstallmentMissed(Decision):
+        TOPIC = "huikuan:Account.InstallmentMissed"
+        CHANGES_INVOICES = False
+        plan_id: str
+        installment: int
+
+        def apply(self, account: AccountState) -> None:
+            plan = account.plans[self.plan_id]
+            plan.missed.append(self.installment)
+            plan.status = "broken"
+
+    class StageEntered(Decision):
+        """The account rose (or fell back) to an escalation stage; ``skipped`` lists
+        the steps passed over after a gap, recorded but not acted on."""
+
+        TOPIC = "huikuan:Account.StageEntered"
+        CHANGES_INVOICES = False
+        stage: str
+        skipped: list[str]
+
+        def apply(self, account: AccountState) -> None:
+            account.stage = self.stage
+            account.stage_entered_on = self.decided_on
+
+    class SupplyHeld(Decision):
+        """No new goods until the old debt is paid (前款不结，后货不送)."""
+
+        TOPIC = "huikuan:Account.SupplyHeld"
+        CHANGES_INVOICES = False
+        reason: str
+
+        def apply(self, account: AccountState) -> None:
+            account.supply_hold = True
+
+    class SupplyReleased(Decision):
+        TOPIC = "huikuan:Account.SupplyReleased"
+        CHANGES_INVOICES = False
+        reason: str
+
+        def apply(self, account: AccountState) -> None:
+            account.supply_hold = False
+
+    class InterestCharged(Decision):
+        """Late interest (罚息) accrued on an invoice for a span of days."""
+
+        TOPIC = "huikuan:Account.InterestCharged"
+        INVOICE_FIELD = "invoice_id"
+        invoice_id: str
+        amount: Decimal
+        from_on: date
+        to_on: date
+        annual_rate: Decimal
+
+        def apply(self, account: AccountState) -> None:
+            invoice = account.invoices[self.invoice_id]
+            invoice.interest += self.amount
+            invoice.interest_accrued_to = self.to_on
+
+    class ClassChanged(Decision):
+        """A receivable moved between classes (未收款/催收款/准呆款/呆款/死款)."""
+
+        TOPIC = "huikuan:Account.ClassChanged"
+        INVOICE_FIELD = "invoice_id"
+        invoice_id: str
+        previous: str
+        new: str
+
+        def apply(self, account: AccountState) -> None:
+            account.invoices[self.invoice_id].class_ = self.new
+
+    class RiskChanged(Decision):
+        TOPIC = "huikuan:Account.RiskChanged"
+        CHANGES_INVOICES = False
+        score: int
+        grade: str
+        signals: list[str]
+
+        def apply(self, account: AccountState) -> None:
+            account.risk = {"score": self.score, "grade": self.grade,
+                            "signals": list(self.signals)}
+
+    class ReviewScheduled(Decision):
+        """The cycle has decided for the account and need not look again before
+        ``next_review`` (None: not until a fact arrives), the earliest date any plugin
+        named; ``based_on`` holds each plugin's date."""
+
+        TOPIC = "huikuan:Account.ReviewScheduled"
+        CHANGES_INVOICES = False
+        next_review: date | None
+
+        def apply(self, account: AccountState) -> None:
+            account.review_needed = False
+            account.next_review = self.next_review
+            account.reviewed_on = self.decided_on
+
+    def record_decision(self, event_class: type[Decision], **fields: Any) -> None:
+        """Record a decision the cycle made; the cycle has checked it against the state."""
+        self.trigger_event(event_class, **fields)

@@ -1,0 +1,163 @@
+"""Commands to handlers: which account method records each command, as a typed map.
+
+Each handler takes the account and one kind of command and returns False for an
+idempotent repeat. ``COMMAND_HANDLERS`` maps the command's type to its handler; the
+ledger (``execute``, ``execute_many``) and the demo loader dispatch through ``handle``.
+A handler's name is what the logs call the command. Registering a customer is not
+here: it opens an account rather than changing one (``Ledger.register_customer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from huikuan.core.account import Account
+from huikuan.core.commands import (
+    AcknowledgeDebt,
+    AgreePaymentPlan,
+    BouncePayment,
+    Command,
+    ConfirmDelivery,
+    IssueCreditNote,
+    IssueInvoice,
+    LogContact,
+    MakePromise,
+    RaiseDispute,
+    ReceivePayment,
+    ReportRiskSignal,
+    ResolveDispute,
+    WriteOff,
+)
+
+
+def issue_invoice(account: Account, command: IssueInvoice) -> bool:
+    return account.issue_invoice(
+        invoice_id=command.invoice_id, amount=command.amount, currency=command.currency,
+        issued_on=command.issued_on, due_on=command.due_on,
+        contract_ref=command.contract_ref, order_ref=command.order_ref,
+    )
+
+
+def confirm_delivery(account: Account, command: ConfirmDelivery) -> bool:
+    return account.confirm_delivery(
+        invoice_id=command.invoice_id, delivered_on=command.delivered_on,
+        receipt_ref=command.receipt_ref, signed_by=command.signed_by,
+    )
+
+
+def receive_payment(account: Account, command: ReceivePayment) -> bool:
+    allocations = command.allocations
+    return account.receive_payment(
+        payment_id=command.payment_id, amount=command.amount, currency=command.currency,
+        received_on=command.received_on, method=command.method,
+        allocations=None if allocations is None else [a.model_dump() for a in allocations],
+    )
+
+
+def bounce_payment(account: Account, command: BouncePayment) -> bool:
+    return account.bounce_payment(
+        payment_id=command.payment_id, bounced_on=command.bounced_on, reason=command.reason,
+    )
+
+
+def issue_credit_note(account: Account, command: IssueCreditNote) -> bool:
+    return account.issue_credit_note(
+        credit_note_id=command.credit_note_id, invoice_id=command.invoice_id,
+        amount=command.amount, issued_on=command.issued_on, reason=command.reason,
+    )
+
+
+def raise_dispute(account: Account, command: RaiseDispute) -> bool:
+    return account.raise_dispute(
+        dispute_id=command.dispute_id, invoice_id=command.invoice_id, amount=command.amount,
+        raised_on=command.raised_on, reason=command.reason,
+    )
+
+
+def resolve_dispute(account: Account, command: ResolveDispute) -> bool:
+    return account.resolve_dispute(
+        dispute_id=command.dispute_id, resolved_on=command.resolved_on,
+        outcome=command.outcome, credited_amount=command.credited_amount,
+    )
+
+
+def write_off(account: Account, command: WriteOff) -> bool:
+    return account.write_off(
+        invoice_id=command.invoice_id, amount=command.amount,
+        written_off_on=command.written_off_on, reason=command.reason,
+        write_off_id=command.write_off_id,
+    )
+
+
+def log_contact(account: Account, command: LogContact) -> bool:
+    return account.log_contact(
+        occurred_at=command.occurred_at, channel=command.channel,
+        direction=command.direction, outcome=command.outcome,
+        contact_id=command.contact_id, note=command.note,
+        evidence_ref=command.evidence_ref, collector=command.collector,
+    )
+
+
+def make_promise(account: Account, command: MakePromise) -> bool:
+    return account.make_promise(
+        promise_id=command.promise_id, amount=command.amount, due_on=command.due_on,
+        made_on=command.made_on, written=command.written, document_ref=command.document_ref,
+    )
+
+
+def agree_payment_plan(account: Account, command: AgreePaymentPlan) -> bool:
+    return account.agree_payment_plan(
+        plan_id=command.plan_id, agreed_on=command.agreed_on,
+        installments=[i.model_dump() for i in command.installments],
+    )
+
+
+def acknowledge_debt(account: Account, command: AcknowledgeDebt) -> bool:
+    invoice_ids = command.invoice_ids
+    return account.acknowledge_debt(
+        acknowledged_on=command.acknowledged_on, document_ref=command.document_ref,
+        invoice_ids=None if invoice_ids is None else list(invoice_ids),
+        acknowledgment_id=command.acknowledgment_id,
+    )
+
+
+def report_risk_signal(account: Account, command: ReportRiskSignal) -> bool:
+    return account.report_risk_signal(
+        signal=command.signal, observed_on=command.observed_on, note=command.note,
+        signal_id=command.signal_id,
+    )
+
+
+Handler = Callable[[Account, Any], bool]
+"""A handler takes the account and its own type of command (hence ``Any`` here)."""
+
+COMMAND_HANDLERS: dict[type[Command], Handler] = {
+    IssueInvoice: issue_invoice,
+    ConfirmDelivery: confirm_delivery,
+    ReceivePayment: receive_payment,
+    BouncePayment: bounce_payment,
+    IssueCreditNote: issue_credit_note,
+    RaiseDispute: raise_dispute,
+    ResolveDispute: resolve_dispute,
+    WriteOff: write_off,
+    LogContact: log_contact,
+    MakePromise: make_promise,
+    AgreePaymentPlan: agree_payment_plan,
+    AcknowledgeDebt: acknowledge_debt,
+    ReportRiskSignal: report_risk_signal,
+}
+
+
+def handler_for(command: Command) -> Handler:
+    """The handler of ``command``; TypeError for a command no account method records."""
+    try:
+        return COMMAND_HANDLERS[type(command)]
+    except KeyError:
+        msg = f"no handler for {type(command).__name__}"
+        raise TypeError(msg) from None
+
+
+def handle(account: Account, command: Command) -> bool:
+    """Record ``command`` on ``account``; False if it repeats one already recorded."""
+    return handler_for(command)(account, command)
