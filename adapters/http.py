@@ -17,9 +17,10 @@ from litestar import Litestar, get
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.pydantic import PydanticPlugin
+from pydantic import BaseModel
 
 from huikuan.adapters.api import v1_router
-from huikuan.adapters.api.answers import DecimalAsString, Health
+from huikuan.adapters.api.answers import DecimalAsString, Health, written
 from huikuan.adapters.api.problems import EXCEPTION_HANDLERS
 from huikuan.core.ledger import Ledger
 from huikuan.core.policy import PolicyHost
@@ -120,6 +121,7 @@ def create_app(services: Services | None = None) -> Litestar:
         # Answers are written by their fields' aliases (``class``, ``1-30``, ``from``), and
         # every Decimal is documented as the string it is on the wire.
         plugins=[PydanticPlugin(prefer_alias=True), DecimalAsString()],
+        type_encoders={BaseModel: written},
         openapi_config=OpenAPIConfig(
             title="huikuan",
             version="1",

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+import msgspec
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.plugins import OpenAPISchemaPlugin
 from pydantic import (
@@ -44,9 +45,16 @@ class DecimalAsString(OpenAPISchemaPlugin):
     def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Schema:
         return Schema(
             type=OpenAPIType.STRING,
-            description="a decimal in plain notation, as many places as the currency has",
+            description="a decimal number written as a string; an amount has as many "
+            "places as its currency",
             examples=["1250.00"],
         )
+
+
+def written(answer: BaseModel) -> msgspec.Raw:
+    """An answer as JSON, by alias, written by pydantic in one pass (the app's encoder for
+    every model: a dict of Python values encoded again costs several times as much)."""
+    return msgspec.Raw(answer.model_dump_json(by_alias=True))
 
 
 Money = Decimal
