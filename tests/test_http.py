@@ -1,5 +1,8 @@
 """The HTTP API: roles, problem details, idempotent repeats, the contract's shapes."""
 
+import re
+from datetime import timedelta
+
 import pytest
 
 ACME = {"customer_id": "C-1", "name": "华东贸易有限公司", "currency": "CNY",
@@ -175,3 +178,93 @@ def test_openapi_document(api):
     document = api.get("/schema/openapi.json").json()
     assert document["openapi"].startswith("3.1")
     assert "/v1/customers/{customer_id}/invoices" in document["paths"]
+
+
+def _operations(document):
+    return {op["operationId"]: op for ops in document["paths"].values() for op in ops.values()}
+
+
+def test_every_operation_is_named_for_what_it_does_and_has_a_row_in_the_role_matrix(api):
+    from huikuan.adapters.api.access import MAY
+
+    operations = _operations(api.get("/schema/openapi.json").json())
+    assert {"registerCustomer", "issueInvoice", "receivePayment", "bouncePayment",
+            "resolveDispute", "getCustomer", "getCustomerHistory", "checkCredit", "getAging",
+            "getWorklist", "listMessages", "getMessage", "getKpis", "listLimitations",
+            "listEvents", "verifyAudit", "runCycle", "getHealth"} <= set(operations)
+    assert all(re.fullmatch(r"[a-z]+([A-Z][a-z]+)*", name) for name in operations), operations
+    assert set(operations) - {"getHealth"} == set(MAY)
+
+
+def test_every_success_body_has_a_model_with_amounts_as_strings(api):
+    document = api.get("/schema/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    for name, op in _operations(document).items():
+        answers = [r for status, r in op["responses"].items() if status.startswith("2")]
+        assert answers, name
+        for response in answers:
+            schema = response["content"]["application/json"]["schema"]
+            ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+            assert ref, (name, schema)  # a named model, never a bare object
+            assert schemas[ref.rsplit("/", 1)[1]]["properties"], name
+    summary = schemas["CustomerSummary"]["properties"]
+    assert summary["outstanding"]["type"] == "string"
+    assert {"class", "invoices", "risk", "supply_hold"} <= set(summary)
+    assert set(schemas["AgingRow"]["properties"]) == {
+        "key", "currency", "current", "1-30", "31-60", "61-90", "91-180", "181-365", "365+",
+        "total"}
+    # A write documents its idempotent repeat (200) beside the first recording (201).
+    invoices = _operations(document)["issueInvoice"]["responses"]
+    assert invoices["200"]["content"] == invoices["201"]["content"]
+    assert schemas["IssueInvoice"]["properties"]["amount"]["type"] == "string"
+
+
+def test_history_names_balance_as_of_only_when_asked_for_a_date(acme):
+    admin = acme.as_role("admin")
+    assert "balance_as_of" not in acme.get("/v1/customers/C-1/history", headers=admin).json()
+    dated = acme.get("/v1/customers/C-1/history?as_of=2026-01-05", headers=admin).json()
+    assert dated["balance_as_of"] == "1000.00"
+
+
+def test_options_need_no_key(api):
+    response = api.options("/v1/aging")
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, OPTIONS"
+
+
+def test_a_view_without_a_date_is_as_of_today_where_the_company_is(store, ledger, policy):
+    """Not the server's date: [company] timezone decides what "today" is."""
+    from litestar.testing import TestClient
+
+    from huikuan.adapters.http import Services, create_app
+    from huikuan.core.access import issue_key
+    from huikuan.core.clock import today_in
+    from huikuan.core.plugin import Settings
+    from huikuan.core.policy import PolicyHost
+    from huikuan.projections.queries import Views
+
+    # UTC+14: most hours of the day its date is not the server's.
+    zone = "Etc/GMT-14"
+    settings = Settings({**policy.settings.sections, "company": {"timezone": zone}},
+                        policy.settings.env)
+    host = PolicyHost(settings, load_entry_points=False)
+    views = Views(ledger, host)
+    key = {"Authorization": f"Bearer {issue_key(ledger, 'admin')[1]}"}
+    today = today_in(zone)
+    try:
+        with TestClient(create_app(Services(ledger, host, views))) as client:
+            assert client.post("/v1/customers", json=ACME, headers=key).status_code == 201
+            assert client.get("/v1/aging", headers=key).json()["as_of"] == today.isoformat()
+            if (today.month, today.day) == (2, 29):
+                return  # no limitation period of three years ends on a 29 February
+            # Due three years ago today: its limitation period ends today, there.
+            due = today.replace(year=today.year - 3)
+            assert client.post("/v1/customers/C-1/invoices", headers=key, json={
+                **INVOICE, "issued_on": (due - timedelta(days=30)).isoformat(),
+                "due_on": due.isoformat()}).status_code == 201
+            ending = client.get("/v1/limitations?within_days=0", headers=key).json()
+            assert [(e["invoice_id"], e["deadline"]) for e in ending] == [
+                ("I-1", today.isoformat())]
+    finally:
+        views.close()
+        views.projector.close()

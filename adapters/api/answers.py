@@ -1,0 +1,365 @@
+"""What the API answers: one model per success body, so the OpenAPI document types them.
+
+Each model is the shape the handler has always written, field for field and in the
+same order: the models document and serialise the answers, they do not change them.
+Amounts are ``Decimal`` here and plain decimal strings on the wire (``"414680.89"``);
+dates are ``YYYY-MM-DD``. Names that are not Python names (``class``, ``1-30``,
+``from``) are aliases, and the app serialises by alias.
+
+A write answers with the command it recorded: ``customer_id``, then the command's own
+fields, then what the ledger worked out (a due date, an open amount, allocations). Such
+an answer subclasses the command after :class:`Recorded`, so that ``customer_id`` comes
+first (pydantic orders fields from the most basic class up) and a field the command
+gains is answered too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.plugins import OpenAPISchemaPlugin
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+
+from huikuan.core import commands as c
+
+
+class DecimalAsString(OpenAPISchemaPlugin):
+    """Documents every ``Decimal`` (money, rates, KPIs) as the string it is on the wire,
+    in requests and answers alike; Litestar would call it a number."""
+
+    @staticmethod
+    def is_plugin_supported_type(value: Any) -> bool:
+        return value is Decimal
+
+    def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Schema:
+        return Schema(
+            type=OpenAPIType.STRING,
+            description="a decimal number written as a string; an amount has as many "
+            "places as its currency",
+            examples=["1250.00"],
+        )
+
+
+def written(answer: BaseModel) -> msgspec.Raw:
+    """An answer as JSON, by alias, written by pydantic in one pass (the app's encoder for
+    every model: a dict of Python values encoded again costs several times as much)."""
+    return msgspec.Raw(answer.model_dump_json(by_alias=True))
+
+
+Money = Decimal
+"""An amount in its account's currency: a decimal string on the wire."""
+
+IsoTimestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, when_used="json")]
+"""A timestamp written by ``datetime.isoformat`` (``+00:00``, not ``Z``), as history has it."""
+
+
+class Answer(BaseModel):
+    """A success body; the docstrings of its fields are their descriptions in the document."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+# ---- writes
+
+
+class Recorded(Answer):
+    """The account a fact was recorded on; a write's answer starts with it."""
+
+    customer_id: str
+
+
+class CustomerRegistered(c.RegisterCustomer, Answer):
+    """The customer as registered, with the registration date the account has."""
+
+
+class InvoiceRecorded(c.IssueInvoice, Recorded):
+    due_on: date
+    """The due date: as given, or issued + the customer's payment terms."""
+    open_amount: Money
+    """What is still open of it, after any credit on the account was applied."""
+
+
+class DeliveryRecorded(c.ConfirmDelivery, Recorded):
+    pass
+
+
+class AppliedAmount(Answer):
+    invoice_id: str
+    amount: Money
+
+
+class PaymentRecorded(c.ReceivePayment, Recorded):
+    applied: list[AppliedAmount]
+    """How the payment was allocated to invoices."""
+    unapplied: Money
+    """What was left over: credit on the account."""
+
+
+class PaymentBounced(c.BouncePayment, Recorded):
+    pass
+
+
+class CreditNoteRecorded(c.IssueCreditNote, Recorded):
+    pass
+
+
+class DisputeRecorded(c.RaiseDispute, Recorded):
+    pass
+
+
+class DisputeResolved(c.ResolveDispute, Recorded):
+    pass
+
+
+class ContactRecorded(c.LogContact, Recorded):
+    pass
+
+
+class PromiseRecorded(c.MakePromise, Recorded):
+    pass
+
+
+class PaymentPlanRecorded(c.AgreePaymentPlan, Recorded):
+    pass
+
+
+class AcknowledgmentRecorded(c.AcknowledgeDebt, Recorded):
+    pass
+
+
+class RiskSignalRecorded(c.ReportRiskSignal, Recorded):
+    pass
+
+
+class WriteOffRecorded(c.WriteOff, Recorded):
+    pass
+
+
+class CycleFailure(Answer):
+    """An account the cycle could not review; the others went on."""
+
+    customer_id: str
+    plugin: str
+    hook: str
+    error: str
+
+
+class CycleRun(Answer):
+    as_of: date
+    accounts: int
+    accounts_reviewed: int
+    accounts_changed: int
+    counts: dict[str, int]
+    """How many of each action (message:notice, stage:warning, promise_broken…)."""
+    failures: list[CycleFailure]
+
+
+# ---- one account
+
+
+class Risk(Answer):
+    score: int
+    grade: str
+    signals: list[str]
+
+
+class InvoiceLine(Answer):
+    invoice_id: str
+    amount: Money
+    open_amount: Money
+    due_on: date
+    days_overdue: int
+    disputed_amount: Money
+    class_: str = Field(alias="class")
+    """The receivable class: not_due, in_collection, doubtful, bad or dead."""
+
+
+class CustomerSummary(Answer):
+    customer_id: str
+    name: str
+    currency: str
+    outstanding: Money
+    overdue: Money
+    disputed: Money
+    unapplied_credit: Money
+    class_: str = Field(alias="class")
+    """The worst class of the open invoices."""
+    stage: str
+    """The escalation stage: none, reminded, notice, warning, hold, lawyer_letter, handoff."""
+    supply_hold: bool
+    risk: Risk
+    invoices: list[InvoiceLine]
+
+
+class HistoryEvent(Answer):
+    version: int
+    type: str
+    occurred_on: date | None
+    recorded_at: IsoTimestamp
+    data: dict[str, Any]
+    """The event's own fields, as stored."""
+
+
+class CustomerHistory(Answer):
+    customer_id: str
+    events: list[HistoryEvent]
+    balance_as_of: Money | None = None
+    """Only with as_of: what was open at the end of that day (absent otherwise)."""
+
+    @model_serializer(mode="wrap")
+    def _absent_without_as_of(self, write: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # The key is left out, not null, when the request named no date.
+        written: dict[str, Any] = write(self)
+        if self.balance_as_of is None:
+            written.pop("balance_as_of", None)
+        return written
+
+
+class CreditCheck(Answer):
+    allowed: bool
+    reasons: list[str]
+    exposure: Money
+    credit_limit: Money | None
+    currency: str
+
+
+# ---- the portfolio
+
+
+class AgingTotal(Answer):
+    currency: str
+    current: Money
+    days_1_30: Money = Field(alias="1-30")
+    days_31_60: Money = Field(alias="31-60")
+    days_61_90: Money = Field(alias="61-90")
+    days_91_180: Money = Field(alias="91-180")
+    days_181_365: Money = Field(alias="181-365")
+    days_over_365: Money = Field(alias="365+")
+    total: Money
+
+
+class AgingKey(Answer):
+    key: str
+    """The customer, collector, currency or class the row is for."""
+
+
+class AgingRow(AgingTotal, AgingKey):
+    pass
+
+
+class Aging(Answer):
+    as_of: date
+    group_by: str
+    buckets: list[str]
+    rows: list[AgingRow]
+    totals: list[AgingTotal]
+
+
+class WorkItem(Answer):
+    customer_id: str
+    priority: int
+    reasons: list[str]
+    suggested_action: str
+    overdue: Money
+    currency: str
+
+
+class MessageSummary(Answer):
+    message_id: str
+    customer_id: str
+    kind: str
+    channel: str
+    status: str
+    created_on: date
+    subject: str
+
+
+class Message(MessageSummary):
+    body: str
+    recipient: str | None
+    attempts: int
+
+
+class KpiFigures(Answer):
+    days: int
+    ar_from: Money
+    ar_to: Money
+    credit_sales: Money
+    not_due_ar_to: Money
+    promises_kept: int
+    promises_broken: int
+
+
+class CurrencyKpis(Answer):
+    currency: str
+    dso: Decimal | None
+    best_possible_dso: Decimal | None
+    add: Decimal | None
+    cei: Decimal | None
+    promise_kept_rate: Decimal | None
+    figures: KpiFigures
+
+
+class Kpis(Answer):
+    from_: date = Field(alias="from")
+    to: date
+    currencies: list[CurrencyKpis]
+
+
+class Limitation(Answer):
+    customer_id: str
+    invoice_id: str
+    open_amount: Money
+    currency: str
+    deadline: date
+
+
+class FeedEvent(Answer):
+    id: int
+    """The event's position in the store: the cursor to page from."""
+    customer_id: str | None
+    type: str
+    topic: str
+    version: int
+    occurred_on: date | None
+    recorded_at: datetime | None
+    data: dict[str, Any]
+
+
+class EventFeed(Answer):
+    events: list[FeedEvent]
+    next: int
+    """Pass it as after for the next page."""
+
+
+class AuditFailureFound(Answer):
+    customer_id: str | None
+    originator_id: str
+    version: int
+    topic: str
+    reason: str
+    position: int
+
+
+class AuditVerification(Answer):
+    ok: bool
+    events_checked: int
+    snapshots_checked: int
+    heads_digest: str
+    failures: int
+    first_failure: AuditFailureFound | None
+
+
+class Health(Answer):
+    status: str

@@ -1,0 +1,124 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import ExceptionHandlersMap
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from huikuan.core.errors import Conflict, DomainError, NotFound
+
+log = structlog.get_logger("huikuan.http")
+
+PROBLEM = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+
+
+def _problem_spec(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=Problem, media_type=PROBLEM, description=description)
+
+
+PROBLEMS = {
+    400: _problem_spec("Malformed JSON"),
+    401: _problem_spec("Missing or unknown API key"),
+    403: _problem_spec("The key's role may not do this"),
+    404: _problem_spec("Unknown customer, invoice, payment, dispute or message"),
+    409: _problem_spec("The id was used before with different content"),
+    413: _problem_spec("The body is too large"),
+    422: _problem_spec("The request breaks a rule; errors names the fields"),
+}
+
+
+def problem(
+    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return Response(body, status_code=status, media_type=PROBLEM)
+
+
+def on_domain_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(error, DomainError)
+    errors = [{"field": error.field or "", "message": error.message}]
+    if isinstance(error, NotFound):
+        return problem(404, "Not Found", error.message, errors)
+    if isinstance(error, Conflict):
+        return problem(409, "Conflict", error.message, errors)
+    return problem(422, "Unprocessable Content", error.message, errors)
+
+
+def on_validation_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(error, ValidationException)
+    extra = error.extra if isinstance(error.extra, list) else []
+    if not extra or any(e.get("source") is None and "JSON" in str(e) for e in extra):
+        return problem(400, "Bad Request", error.detail or "the request body is not valid JSON")
+    errors = [{"field": str(e.get("key", "")), "message": str(e.get("message", ""))} for e in extra]
+    for error_ in errors:
+        if error_["field"] == "data":  # Litestar's name for the whole body
+            error_.update(field="", message="a JSON object is required as the body")
+    return problem(422, "Unprocessable Content", "the request is not valid", errors)
+
+
+def on_model_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    # A command assembled in a handler (path id + body) that breaks a rule of its shape.
+    assert isinstance(error, PydanticValidationError)
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()
+    ]
+    return problem(422, "Unprocessable Content", "the request is not valid", errors)
+
+
+def on_http_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(error, HTTPException)
+    titles = {
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        413: "Content Too Large",
+    }
+    response = problem(
+        error.status_code,
+        titles.get(error.status_code, "Error"),
+        error.detail or titles.get(error.status_code, "Error"),
+    )
+    if error.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def on_unexpected(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    # The traceback names code, never request data.
+    log.error("http.unexpected", error=type(error).__name__, exc_info=error)
+    return problem(500, "Internal Server Error", "something went wrong on our side")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    DomainError: on_domain_error,
+    ValidationException: on_validation_error,
+    PydanticValidationError: on_model_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected,
+}

@@ -1,0 +1,198 @@
+"""The read side: the views and one account's history, the event feed, the audit.
+
+Every read first brings the views up to the latest event, so a client always reads
+its own acknowledged writes. A query that names no date means today where the
+company is (``[company] timezone``), not the server's date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.params import FromPath, QueryParameter
+
+from huikuan.adapters.api import answers as a
+from huikuan.adapters.api.access import services
+from huikuan.adapters.api.routing import answer, operation
+from huikuan.core import commands as c
+from huikuan.core.audit import verify
+from huikuan.core.clock import company_today
+from huikuan.core.errors import InvalidCommand
+from huikuan.projections.queries import Views
+
+
+def _views(request: Request[Any, Any, Any]) -> Views:
+    return services(request).views.fresh()
+
+
+def _today(request: Request[Any, Any, Any]) -> date:
+    return company_today(services(request).host.settings.sections)
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidCommand(f"{name} is a date written YYYY-MM-DD", field=name) from None
+    if not c.EARLIEST <= parsed <= c.LATEST:
+        raise InvalidCommand(f"{name} lies between {c.EARLIEST} and {c.LATEST}", field=name)
+    return parsed
+
+
+@operation("GET", "/customers/{customer_id:str}", "getCustomer", tag="views")
+def customer_summary(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    as_of: Annotated[str | None, QueryParameter()] = None,
+) -> a.CustomerSummary:
+    """What the customer owes, how late, how risky; optionally as of a business date."""
+    return answer(a.CustomerSummary, _views(request).customer(customer_id, _date(as_of, "as_of")))
+
+
+@operation("GET", "/customers/{customer_id:str}/history", "getCustomerHistory", tag="views")
+def customer_history(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    as_of: Annotated[str | None, QueryParameter()] = None,
+) -> a.CustomerHistory:
+    """Every event of the account in order; with as_of, what had happened by then."""
+    ledger = services(request).ledger
+    when = _date(as_of, "as_of")
+    entries = ledger.history(customer_id, as_of=when)
+    fields: dict[str, Any] = {
+        "customer_id": customer_id,
+        "events": [
+            {"version": e.version, "type": e.type, "occurred_on": e.occurred_on,
+             "recorded_at": e.recorded_at, "data": e.data}
+            for e in entries
+        ],
+    }
+    if when is not None:
+        fields["balance_as_of"] = ledger.account_as_of(customer_id, when).balance
+    return answer(a.CustomerHistory, fields)
+
+
+@operation("GET", "/customers/{customer_id:str}/credit-check", "checkCredit", tag="views")
+def credit_check(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    amount: Annotated[str, QueryParameter()],
+) -> a.CreditCheck:
+    """May we ship this much more? (前款不结，后货不送)"""
+    try:
+        value = Decimal(amount)
+    except ArithmeticError:
+        raise InvalidCommand("amount is a decimal such as 1250.00", field="amount") from None
+    if not value.is_finite() or value < 0:
+        raise InvalidCommand("amount is a decimal such as 1250.00", field="amount")
+    return answer(a.CreditCheck, _views(request).credit_check(customer_id, value))
+
+
+@operation("GET", "/aging", "getAging", tag="views")
+def aging(
+    request: Request[Any, Any, Any],
+    as_of: Annotated[str | None, QueryParameter()] = None,
+    group_by: Annotated[str, QueryParameter()] = "customer",
+) -> a.Aging:
+    """Receivables by age, per customer, collector, currency or class."""
+    if group_by not in ("customer", "collector", "currency", "class"):
+        raise InvalidCommand("group_by is customer, collector, currency or class", field="group_by")
+    day = _date(as_of, "as_of") or _today(request)
+    return answer(a.Aging, _views(request).aging(day, group_by))
+
+
+@operation("GET", "/worklist", "getWorklist", tag="views")
+def worklist(
+    request: Request[Any, Any, Any],
+    collector: Annotated[str | None, QueryParameter()] = None,
+    as_of: Annotated[str | None, QueryParameter()] = None,
+    limit: Annotated[int | None, QueryParameter(ge=1, le=100000)] = None,
+) -> list[a.WorkItem]:
+    """A collector's queue, most urgent first; ``limit`` returns only its head."""
+    queue = _views(request).worklist(collector, _date(as_of, "as_of"), limit)
+    return [answer(a.WorkItem, item) for item in queue]
+
+
+@operation("GET", "/messages", "listMessages", tag="views")
+def messages(
+    request: Request[Any, Any, Any],
+    customer_id: Annotated[str | None, QueryParameter()] = None,
+    status: Annotated[str | None, QueryParameter()] = None,
+) -> list[a.MessageSummary]:
+    """Letters, e-mails, texts and tasks the policy produced."""
+    found = _views(request).messages(customer_id, status)
+    return [answer(a.MessageSummary, message) for message in found]
+
+
+@operation("GET", "/messages/{message_id:str}", "getMessage", tag="views")
+def message(request: Request[Any, Any, Any], message_id: FromPath[str]) -> a.Message:
+    """One message with its rendered body."""
+    return answer(a.Message, _views(request).message(message_id))
+
+
+@operation("GET", "/kpis", "getKpis", tag="views")
+def kpis(
+    request: Request[Any, Any, Any],
+    from_: Annotated[str, QueryParameter(name="from")],
+    to: Annotated[str, QueryParameter()],
+) -> a.Kpis:
+    """DSO, best possible DSO, CEI, ADD and promise-kept rate, per currency."""
+    start, end = _date(from_, "from"), _date(to, "to")
+    assert start is not None and end is not None
+    if end < start:
+        raise InvalidCommand("to is before from", field="to")
+    return answer(a.Kpis, _views(request).kpis(start, end))
+
+
+@operation("GET", "/limitations", "listLimitations", tag="views")
+def limitations(
+    request: Request[Any, Any, Any],
+    as_of: Annotated[str | None, QueryParameter()] = None,
+    within_days: Annotated[int, QueryParameter(ge=0, le=36500)] = 90,
+) -> list[a.Limitation]:
+    """Receivables whose limitation period ends within that many days."""
+    day = _date(as_of, "as_of") or _today(request)
+    return [answer(a.Limitation, row) for row in _views(request).limitations(day, within_days)]
+
+
+@operation("GET", "/events", "listEvents", tag="views")
+def events(
+    request: Request[Any, Any, Any],
+    after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+) -> a.EventFeed:
+    """The global event feed, in order, with a cursor."""
+    return answer(a.EventFeed, _views(request).events(after, limit))
+
+
+@operation("GET", "/audit/verify", "verifyAudit", tag="audit")
+def audit_verify(request: Request[Any, Any, Any]) -> a.AuditVerification:
+    """Check every stored event against its hash chain."""
+    report = verify(services(request).ledger)
+    first = report.first_failure
+    return answer(a.AuditVerification, {
+        "ok": report.ok,
+        "events_checked": report.events_checked,
+        "snapshots_checked": report.snapshots_checked,
+        "heads_digest": report.heads_digest,
+        "failures": report.failure_count,
+        "first_failure": None
+        if first is None
+        else {
+            "customer_id": first.customer_id,
+            "originator_id": first.originator_id,
+            "version": first.originator_version,
+            "topic": first.topic,
+            "reason": first.reason,
+            "position": first.notification_id,
+        },
+    })
+
+
+READS = [customer_summary, customer_history, credit_check, aging, worklist, messages, message,
+         kpis, limitations, events, audit_verify]

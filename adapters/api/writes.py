@@ -1,0 +1,178 @@
+"""The write side: facts recorded on a customer's account, and the collection cycle.
+
+Every write is idempotent by its client-chosen id: the same id with the same body
+answers 200 with the same answer and records nothing; different content is a 409.
+"""
+
+# No ``from __future__ import annotations``: the fact handlers are made in a loop and
+# Litestar reads their body and answer types from the annotations as evaluated here.
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from litestar import Request, Response
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, JSONBody
+from pydantic import BaseModel, ConfigDict
+
+from huikuan.adapters.api import answers as a
+from huikuan.adapters.api.access import services
+from huikuan.adapters.api.routing import AnswerT, answer, operation
+from huikuan.core import commands as c
+from huikuan.core.account import Account
+from huikuan.core.cycle import DailyCycle
+from huikuan.core.ledger import Outcome
+
+
+def _worked_out(command: c.Command, outcome: Outcome) -> dict[str, Any]:
+    """What the ledger worked out for a new invoice or payment: from the events just
+    recorded (once saved, the account object may already be serving the next command),
+    or for a repeat as the account has it."""
+    if isinstance(command, c.IssueInvoice):
+        if not outcome.recorded:
+            invoice = outcome.account.invoices[command.invoice_id]
+            return {"due_on": invoice.due_on, "open_amount": invoice.open_amount}
+        issued = next(e for e in outcome.events if isinstance(e, Account.InvoiceIssued))
+        credited = sum((e.amount for e in outcome.events if isinstance(e, Account.CreditApplied)
+                        and e.invoice_id == issued.invoice_id), Decimal(0))
+        return {"due_on": issued.due_on, "open_amount": issued.amount - credited}
+    if isinstance(command, c.ReceivePayment):
+        if not outcome.recorded:
+            payment = outcome.account.payments[command.payment_id]
+            return {"applied": [{"invoice_id": i, "amount": amount}
+                                for i, amount in payment.allocations.items()],
+                    "unapplied": payment.unapplied}
+        received = next(e for e in outcome.events if isinstance(e, Account.PaymentReceived))
+        return {"applied": [{"invoice_id": a["invoice_id"], "amount": a["amount"]}
+                            for a in received.allocations],
+                "unapplied": received.unapplied}
+    return {}
+
+
+def _record(
+    request: Request[Any, Any, Any], customer_id: str, command: c.Command, model: type[AnswerT]
+) -> Response[AnswerT]:
+    outcome = services(request).ledger.execute(customer_id, command)
+    fields = {"customer_id": customer_id, **command.model_dump(), **_worked_out(command, outcome)}
+    return Response(answer(model, fields), status_code=201 if outcome.recorded else 200)
+
+
+def _customer_fact(
+    path: str, command_type: type[c.Command], model: type[BaseModel], operation_id: str,
+    summary: str,
+) -> HTTPRouteHandler:
+    @operation("POST", f"/customers/{{customer_id:str}}/{path}", operation_id, tag="facts",
+               writes=model, summary=summary)
+    def handler(
+        request: Request[Any, Any, Any],
+        customer_id: FromPath[str],
+        data: JSONBody[command_type],  # type: ignore[valid-type]
+    ) -> Response[model]:  # type: ignore[valid-type]
+        return _record(request, customer_id, data, model)
+
+    return handler
+
+
+# path, command, answer, operationId, and what it records (the contract's words)
+FACTS = [
+    _customer_fact("invoices", c.IssueInvoice, a.InvoiceRecorded, "issueInvoice",
+                   "A sale invoiced: a receivable"),
+    _customer_fact("deliveries", c.ConfirmDelivery, a.DeliveryRecorded, "confirmDelivery",
+                   "Proof of delivery (回单签收)"),
+    _customer_fact("payments", c.ReceivePayment, a.PaymentRecorded, "receivePayment",
+                   "A payment; without allocations it settles the oldest due first"),
+    _customer_fact("credit-notes", c.IssueCreditNote, a.CreditNoteRecorded, "issueCreditNote",
+                   "An allowance (折让) against an invoice"),
+    _customer_fact("disputes", c.RaiseDispute, a.DisputeRecorded, "raiseDispute",
+                   "Part or all of an invoice is disputed"),
+    _customer_fact("contacts", c.LogContact, a.ContactRecorded, "logContact",
+                   "A contact in the case file"),
+    _customer_fact("promises", c.MakePromise, a.PromiseRecorded, "makePromise",
+                   "A promise to pay (付款承诺书)"),
+    _customer_fact("payment-plans", c.AgreePaymentPlan, a.PaymentPlanRecorded,
+                   "agreePaymentPlan", "An instalment plan"),
+    _customer_fact("acknowledgments", c.AcknowledgeDebt, a.AcknowledgmentRecorded,
+                   "acknowledgeDebt", "The debtor acknowledged the debt in writing: the "
+                   "limitation period starts again"),
+    _customer_fact("risk-signals", c.ReportRiskSignal, a.RiskSignalRecorded, "reportRiskSignal",
+                   "A danger sign reported by a collector"),
+    _customer_fact("write-offs", c.WriteOff, a.WriteOffRecorded, "writeOff",
+                   "Write-off (核销); the claim stays on record"),
+]
+
+
+class BounceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bounced_on: c.BusinessDate
+    reason: c.Text | None = None
+
+
+class ResolveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolved_on: c.BusinessDate
+    outcome: Literal["rejected", "credited"]
+    credited_amount: c.NonNegativeAmount | None = None
+
+
+class CycleBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: c.BusinessDate
+    review_all: bool = False
+    """Look at every account, not only those a fact or a scheduled date makes due."""
+
+
+@operation("POST", "/customers", "registerCustomer", tag="facts",
+           writes=a.CustomerRegistered)
+def register_customer(
+    request: Request[Any, Any, Any], data: JSONBody[c.RegisterCustomer]
+) -> Response[a.CustomerRegistered]:
+    """Register a customer's account."""
+    outcome = services(request).ledger.register_customer(data)
+    fields = {**data.model_dump(), "registered_on": outcome.account.registered_on}
+    return Response(answer(a.CustomerRegistered, fields),
+                    status_code=201 if outcome.recorded else 200)
+
+
+@operation("POST", "/customers/{customer_id:str}/payments/{payment_id:str}/bounce",
+           "bouncePayment", tag="facts", writes=a.PaymentBounced)
+def bounce_payment(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    payment_id: FromPath[str],
+    data: JSONBody[BounceBody],
+) -> Response[a.PaymentBounced]:
+    """The payment failed (银行退票): its allocations are undone."""
+    command = c.BouncePayment(payment_id=payment_id, **data.model_dump())
+    return _record(request, customer_id, command, a.PaymentBounced)
+
+
+@operation("POST", "/customers/{customer_id:str}/disputes/{dispute_id:str}/resolve",
+           "resolveDispute", tag="facts", writes=a.DisputeResolved)
+def resolve_dispute(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    dispute_id: FromPath[str],
+    data: JSONBody[ResolveBody],
+) -> Response[a.DisputeResolved]:
+    """The dispute ends: rejected, or credited."""
+    command = c.ResolveDispute(dispute_id=dispute_id, **data.model_dump())
+    return _record(request, customer_id, command, a.DisputeResolved)
+
+
+@operation("POST", "/cycle", "runCycle", tag="policy")
+def run_cycle(request: Request[Any, Any, Any], data: JSONBody[CycleBody]) -> a.CycleRun:
+    """Run the collection cycle for a business date over every account."""
+    found = services(request)
+    summary = DailyCycle(found.ledger, found.host, found.views).run(
+        data.as_of, review_all=data.review_all)
+    return answer(a.CycleRun, {
+        "as_of": summary.as_of,
+        "accounts": summary.accounts,
+        "accounts_reviewed": summary.accounts_reviewed,
+        "accounts_changed": summary.accounts_changed,
+        "counts": dict(summary.counts),
+        "failures": summary.failures,
+    })
+
+
+WRITES = [register_customer, *FACTS, bounce_payment, resolve_dispute, run_cycle]
