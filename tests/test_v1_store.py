@@ -89,15 +89,25 @@ def test_an_earlier_store_opens_verifies_and_answers_as_before(v1_store: dict[st
 
 def test_an_installed_huikuan_puts_nothing_else_at_the_top_level(tmp_path: Path) -> None:
     target = tmp_path / "site"
+    # From a copy of the sources: a build/ folder left in the checkout would be reused.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".*", "build", "var", "*.egg-info", "__pycache__", "tests", "bench", "examples"))
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--target", str(target), str(REPO)],
+         "--target", str(target), str(source)],
         check=True, capture_output=True, timeout=300,
     )
     top = sorted(p.name for p in target.iterdir() if not p.name.endswith(".dist-info"))
     assert top == ["bin", "huikuan"] or top == ["huikuan"], top
     assert sorted(p.name for p in (target / "huikuan").iterdir()) == [
         "adapters", "core", "plugins", "projections"]
+    # Every module of the source folders is installed, under huikuan.
+    for folder in ("core", "plugins", "adapters", "projections"):
+        source = {p.relative_to(REPO / folder) for p in (REPO / folder).rglob("*.py")}
+        installed = {p.relative_to(target / "huikuan" / folder)
+                     for p in (target / "huikuan" / folder).rglob("*.py")}
+        assert source == installed, folder
     # Only the installed copy on the path (no site-packages, no working directory).
     probe = (
         f"import sys; sys.path[:] = [{str(target)!r}] + [p for p in sys.path if 'lib/python'"
