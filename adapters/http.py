@@ -38,6 +38,7 @@ from huikuan.core import commands as c
 from huikuan.core.access import key_hash, role_of
 from huikuan.core.account import Account
 from huikuan.core.audit import verify
+from huikuan.core.credit import credit_check as check_credit
 from huikuan.core.cycle import DailyCycle
 from huikuan.core.errors import Conflict, DomainError, InvalidCommand, NotFound
 from huikuan.core.ledger import Ledger
@@ -458,7 +459,7 @@ def credit_check(
         raise InvalidCommand("amount is a decimal such as 1250.00", field="amount") from None
     if not value.is_finite() or value < 0:
         raise InvalidCommand("amount is a decimal such as 1250.00", field="amount")
-    return _views(request).credit_check(customer_id, value)
+    return check_credit(_views(request), _services(request).host, customer_id, value)
 
 
 @get(

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
+from huikuan.core import vocabulary
 from huikuan.core.aggregate import ChainedAggregate
 from huikuan.core.errors import Conflict, InvalidCommand, NotFound
 from huikuan.core.money import ZERO, money, zero
@@ -189,9 +190,7 @@ RECORDS: dict[str, type[Any]] = {
     "huikuan_message": Message,
 }
 
-STAGES = ("none", "reminded", "notice", "warning", "hold", "lawyer_letter", "handoff")
-CLASSES = ("not_due", "in_collection", "doubtful", "bad", "dead")
-GRADES = ("A", "B", "C", "D", "E")
+STAGES, CLASSES, GRADES = vocabulary.STAGES, vocabulary.CLASSES, vocabulary.GRADES
 
 
 def account_id(customer_id: str) -> UUID:
