@@ -104,7 +104,7 @@ def test_every_hook_documents_each_parameter_its_result_and_its_version(name, fu
         assert f":param {parameter}:" in doc, f"{name} does not document {parameter}"
     assert ":returns:" in doc
     assert re.search(r"\.\. versionadded:: \d+\.\d+", doc)
-    firstresult = function.huikuan_spec["firstresult"]
+    firstresult = getattr(policy_host().manager.hook, name).spec.opts["firstresult"]
     stated = "**Result:** first non-None result wins" if firstresult else (
         "**Result:** all results are collected")
     assert stated in doc, f"{name} does not state its result semantics as its spec has them"
