@@ -1,4 +1,4 @@
-"""When a queued demand is obsolete: never chase money no longer owed or a promise kept waiting.
+"""When a queued demand is obsolete: paid, disputed or promised since it was queued.
 
 A demand (reminder, notice, warning, lawyer's letter) or a task for a person is
 cancelled before it goes out if nothing it demands is still owed undisputed (paid,
