@@ -17,15 +17,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from huikuan.adapters.bootstrap import Huikuan, bootstrap
 from huikuan.adapters.logging import configure_logging
-from huikuan.adapters.storage import ConfigurationError, open_ledger
+from huikuan.adapters.settings import SettingsError
+from huikuan.adapters.storage import ConfigurationError
 from huikuan.core.account import Account
 from huikuan.core.audit import verify
 from huikuan.core.errors import InvalidCommand, NotFound
-from huikuan.core.ledger import Ledger
-from huikuan.core.policy import PolicyHost
+from huikuan.core.policy import PluginError, PolicyHost
 
 if TYPE_CHECKING:
+    from huikuan.core.ledger import Ledger
     from huikuan.projections.queries import Views
 
 app = typer.Typer(help="huikuan (回款): get paid for what you sold on credit.",
@@ -42,12 +44,35 @@ err = Console(stderr=True, emoji=False, highlight=False)
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 
 
-def _ledger() -> Ledger:
+def _huikuan() -> Huikuan:
+    """huikuan as the environment configures it (the store opened, the rest on first use)."""
     configure_logging(level="WARNING")
     try:
-        return open_ledger()
+        return bootstrap()
     except ConfigurationError as error:
         err.print(f"[red]configuration:[/red] {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _policy(hk: Huikuan) -> PolicyHost:
+    try:
+        return hk.host
+    except (SettingsError, PluginError) as error:
+        err.print(f"[red]plugins:[/red] {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _views(hk: Huikuan) -> Views:
+    _policy(hk)  # a plugins.toml that cannot be used is reported as such
+    return hk.views.fresh()
+
+
+def _today(hk: Huikuan) -> date:
+    """The company's date ([company] timezone), for a command given no date."""
+    try:
+        return hk.today()
+    except SettingsError as error:
+        err.print(f"[red]plugins:[/red] {error}")
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -69,17 +94,18 @@ def demo(
     """Load a realistic demo portfolio into the configured store, then show a summary."""
     from huikuan.adapters.demo import load_demo
 
-    today = _parse_date(as_of) or date.today()
-    ledger = _ledger()
+    when = _parse_date(as_of)
+    hk = _huikuan()
+    today = when or _today(hk)
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   disable=not err.is_terminal) as progress:
         task = progress.add_task("loading demo customers", total=customers)
-        summary = load_demo(ledger, today, customers,
+        summary = load_demo(hk.ledger, today, customers,
                             progress=lambda n: progress.advance(task, n))
     console.print(f"{summary.customers} demo customers; {summary.recorded} changed by this run.")
-    _portfolio_table(ledger, today, limit=12)
-    ledger.close()
+    _portfolio_table(hk.ledger, today, limit=12)
+    hk.close()
 
 
 def _portfolio_table(ledger: Ledger, today: date, limit: int) -> None:
@@ -101,14 +127,15 @@ def account(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Business date.")] = None,
 ) -> None:
     """Show a customer's account now, or as it stood on a business date."""
-    ledger = _ledger()
+    hk = _huikuan()
+    ledger = hk.ledger
     when = _parse_date(as_of)
     try:
         acc = ledger.account_as_of(customer_id, when) if when else ledger.account(customer_id)
     except NotFound as error:
         err.print(f"[red]{error.message}[/red]")
         raise typer.Exit(EXIT_NOT_FOUND) from None
-    today = when or date.today()
+    today = when or _today(hk)
     console.print(f"[bold]{acc.customer_id}[/bold] {acc.name} ({acc.currency}) "
                   f"outstanding {acc.outstanding}, overdue {acc.overdue(today)}, "
                   f"disputed {acc.disputed}, unapplied credit {acc.unapplied_credit}")
@@ -129,7 +156,7 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Every event of a customer's account, in the order recorded."""
-    ledger = _ledger()
+    ledger = _huikuan().ledger
     try:
         entries = ledger.history(customer_id, as_of=_parse_date(as_of))
     except NotFound as error:
@@ -151,17 +178,6 @@ def history(
     console.print(table)
 
 
-def _policy() -> PolicyHost:
-    from huikuan.adapters.settings import SettingsError, open_policy
-    from huikuan.core.policy import PluginError
-
-    try:
-        return open_policy()
-    except (SettingsError, PluginError) as error:
-        err.print(f"[red]plugins:[/red] {error}")
-        raise typer.Exit(EXIT_USAGE) from None
-
-
 @app.command()
 def cycle(
     as_of: Annotated[str, typer.Option("--as-of", help="The business date to run for.")],
@@ -169,14 +185,12 @@ def cycle(
         "--all", help="Look at every account, not only those due for review.")] = False,
 ) -> None:
     """Run the daily collection cycle for a business date over every account."""
-    from huikuan.core.cycle import DailyCycle
-
     when = _parse_date(as_of)
     assert when is not None
-    ledger = _ledger()
-    views = _views(ledger)
+    hk = _huikuan()
+    _views(hk)  # the cycle reviews the accounts the views say are due: bring them up to date
     try:
-        summary = DailyCycle(ledger, views.host, views).run(when, review_all=review_all)
+        summary = hk.cycle.run(when, review_all=review_all)
     except InvalidCommand as error:
         err.print(f"[red]{error.message}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
@@ -198,8 +212,6 @@ def dispatch(
     = None,
 ) -> None:
     """Send the queued messages that are due through the channel plugins."""
-    from huikuan.core.outbox import Dispatcher
-
     moment = datetime.now(UTC)
     if now:
         try:
@@ -209,18 +221,11 @@ def dispatch(
             raise typer.Exit(EXIT_USAGE) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # a time without an offset is taken as UTC
-    ledger = _ledger()
-    from huikuan.adapters.locks import dispatcher_lock
-
-    summary = Dispatcher(ledger, _policy(), lock=dispatcher_lock(ledger.env)).run_once(moment)
+    hk = _huikuan()
+    _policy(hk)
+    summary = hk.dispatcher.run_once(moment)
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))
                   or "nothing to send")
-
-
-def _views(ledger: Ledger) -> Views:
-    from huikuan.projections.queries import Views
-
-    return Views(ledger, _policy()).fresh()
 
 
 def _plain(value: object) -> object:
@@ -246,13 +251,16 @@ def aging(
     """Receivables by age: current, 1-30, 31-60, 61-90, 91-180, 181-365, 365+ days past due."""
     from huikuan.projections.queries import BUCKETS
 
-    when = _parse_date(as_of) or date.today()
+    chosen = _parse_date(as_of)
     if group_by not in ("customer", "collector", "currency", "class") or output not in (
         "table", "csv", "json"
     ):
         err.print("[red]--group-by customer|collector|currency|class; --format table|csv|json")
         raise typer.Exit(EXIT_USAGE)
-    report = _views(_ledger()).aging(when, group_by)
+    hk = _huikuan()
+    views = _views(hk)
+    when = chosen or _today(hk)
+    report = views.aging(when, group_by)
     columns = ["key", "currency", *BUCKETS, "total"]
     if output == "json":
         sys.stdout.write(json.dumps(_plain(report), ensure_ascii=False, indent=2) + "\n")
@@ -284,7 +292,7 @@ def worklist(
     limit: int = 20,
 ) -> None:
     """A collector's queue, most urgent first (轻重缓急)."""
-    rows = _views(_ledger()).worklist(collector, _parse_date(as_of))
+    rows = _views(_huikuan()).worklist(collector, _parse_date(as_of))
     table = Table(title=f"Worklist {collector or '(all)'}")
     for column in ("customer", "priority", "overdue", "suggested action", "why"):
         table.add_column(column)
@@ -303,17 +311,16 @@ def kpis(
     """DSO, best possible DSO, ADD, CEI and promise-kept rate, per currency."""
     first, last = _parse_date(start), _parse_date(end)
     assert first is not None and last is not None
-    sys.stdout.write(json.dumps(_plain(_views(_ledger()).kpis(first, last)), indent=2) + "\n")
+    sys.stdout.write(json.dumps(_plain(_views(_huikuan()).kpis(first, last)), indent=2) + "\n")
 
 
 @projections_app.command("rebuild")
 def projections_rebuild() -> None:
     """Throw the read views away and fold every event again."""
-    from huikuan.projections.views import Projector
-
-    ledger = _ledger()
-    projector = Projector(ledger, _policy())
-    total = ledger.recorder.max_notification_id() or 0
+    hk = _huikuan()
+    _policy(hk)
+    projector = hk.projector
+    total = hk.ledger.recorder.max_notification_id() or 0
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   disable=not err.is_terminal) as progress:
@@ -335,7 +342,7 @@ def keys_create(
     """Make an API key for a role and print it (it is shown this once)."""
     from huikuan.core.access import issue_key
 
-    ledger = _ledger()
+    ledger = _huikuan().ledger
     try:
         key_id, key = issue_key(ledger, role)
     except InvalidCommand as error:
@@ -361,9 +368,9 @@ def import_file(
     if not path.exists():
         err.print(f"[red]{file}: no such file[/red]")
         raise typer.Exit(EXIT_USAGE)
-    ledger = _ledger()
+    hk = _huikuan()
     try:
-        summary = import_ledger(ledger, path, _parse_date(as_of))
+        summary = import_ledger(hk.ledger, path, _parse_date(as_of) or _today(hk))
     except ImportError_ as error:
         for line, message in error.problems[:50]:
             err.print(f"{file}:{line}: {message}")
@@ -394,21 +401,22 @@ def workers() -> None:
     from huikuan.adapters.workers import Workers
 
     configure_logging()
-    ledger = _ledger()
+    hk = _huikuan()
+    _policy(hk)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    running = Workers(ledger, _policy())
+    running = Workers(hk)
     running.start()
     stop.wait()
     running.stop()
+    hk.close()
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check every stored event against its hash chain; exit 1 if any does not match."""
-    ledger = _ledger()
-    report = verify(ledger)
+    report = verify(_huikuan().ledger)
     if report.ok:
         console.print(f"ok: {report.events_checked} events and {report.snapshots_checked} "
                       "snapshots checked, all match their chain")

@@ -32,8 +32,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from huikuan.adapters.settings import load_settings
-from huikuan.adapters.storage import open_ledger
 from huikuan.core import commands as c
 from huikuan.core.access import key_hash, role_of
 from huikuan.core.account import Account
@@ -673,18 +671,19 @@ def create_app(services: Services | None = None) -> Litestar:
 
         threads = int(os.environ.get("HUIKUAN_THREADS", str((os.cpu_count() or 2) * 4)))
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        owned = services is None
+        hk = None
         workers = None
-        if owned:
-            ledger = open_ledger()
-            host = PolicyHost(load_settings())
-            app.state.services = Services(ledger, host, Views(ledger, host))
+        if services is None:
+            from huikuan.adapters.bootstrap import bootstrap
+
+            hk = bootstrap()
+            app.state.services = Services(hk.ledger, hk.host, hk.views)
             # The projection follower and the dispatcher run beside the API unless they
             # run as processes of their own (`huikuan workers`, for several replicas).
             if os.environ.get("HUIKUAN_IN_PROCESS_WORKERS", "1") != "0":
                 from huikuan.adapters.workers import Workers
 
-                workers = Workers(ledger, host)
+                workers = Workers(hk)
                 workers.start()
         else:
             app.state.services = services
@@ -693,9 +692,8 @@ def create_app(services: Services | None = None) -> Litestar:
         finally:
             if workers is not None:
                 workers.stop()
-            if owned:
-                app.state.services.views.close()
-                app.state.services.ledger.close()
+            if hk is not None:
+                hk.close()
 
     return Litestar(
         route_handlers=[

@@ -4,7 +4,7 @@ One row per invoice: ``customer_id, customer_name, invoice_id, amount, currency,
 issued_on, due_on, paid_amount`` (optional), or the same in Chinese: 客户编号, 客户名称,
 发票号, 金额, 币种, 开票日期, 到期日, 已收金额. A customer is registered the first time
 it is seen; the paid part of an invoice is recorded as a payment allocated to it,
-received on the import's as-of date.
+received on the import's as-of date (the command line's default: the company's today).
 
 All or nothing: every row is checked against the accounts first (in memory); if any
 row is bad, each bad row is reported with its line number and nothing is recorded.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -61,7 +61,6 @@ class ImportSummary:
     customers_created: int = 0
     accounts_changed: int = 0
     events: int = 0
-    problems: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _cell(value: Any) -> str:
@@ -104,10 +103,13 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                        if name}
 
 
-def import_ledger(ledger: Ledger, path: Path, as_of: date | None = None,
+def import_ledger(ledger: Ledger, path: Path, as_of: date,
                   progress: Callable[[int], None] | None = None) -> ImportSummary:
-    """Check every row, then record the whole file, or nothing."""
-    received_on = as_of or date.today()
+    """Check every row, then record the whole file, or nothing.
+
+    ``as_of`` is the date the paid parts were received by: the caller's business date,
+    never guessed here from the server's clock.
+    """
     summary = ImportSummary()
     accounts: dict[str, Account] = {}
     created: set[str] = set()
@@ -116,7 +118,7 @@ def import_ledger(ledger: Ledger, path: Path, as_of: date | None = None,
     for line, row in read_rows(path):
         summary.rows += 1
         try:
-            _apply_row(ledger, row, received_on, accounts, created, changed)
+            _apply_row(ledger, row, as_of, accounts, created, changed)
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from huikuan.core.plugin import Settings
-from huikuan.core.policy import PolicyHost
 
 
 class SettingsError(ValueError):
@@ -34,7 +33,3 @@ def load_settings(
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SettingsError(f"{file}: {error}") from None
     return Settings(sections=sections, env=environment)
-
-
-def open_policy(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> PolicyHost:
-    return PolicyHost(load_settings(path, env))

@@ -2,13 +2,15 @@
 
 ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or ``sqlite:///:memory:``
 select SQLite; ``postgresql://user[:password]@host[:port]/db[?schema=name]`` selects
-PostgreSQL (psycopg 3). ``HUIKUAN_CIPHER_KEY`` (base64, 16/24/32 bytes; make one with
-``huikuan keys cipher``) encrypts event data at rest with AES-GCM.
+PostgreSQL (psycopg 3). ``HUIKUAN_CIPHER_KEY`` (base64, 16/24/32 bytes) encrypts event
+data at rest with AES-GCM; make one with ``python -c "import base64, secrets;
+print(base64.b64encode(secrets.token_bytes(32)).decode())"``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -70,10 +72,15 @@ def ledger_env(database_url: str, cipher_key: str | None = None) -> dict[str, st
     return env
 
 
-def open_ledger(database_url: str | None = None, cipher_key: str | None = None) -> Ledger:
-    """Open the ledger the environment (or the arguments) point at."""
-    url = database_url or os.environ.get("HUIKUAN_DATABASE_URL") or DEFAULT_DATABASE_URL
-    key = cipher_key if cipher_key is not None else os.environ.get("HUIKUAN_CIPHER_KEY")
+def open_ledger(
+    database_url: str | None = None,
+    cipher_key: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Ledger:
+    """Open the ledger the arguments, or else the environment (``os.environ``), point at."""
+    environment = os.environ if env is None else env
+    url = database_url or environment.get("HUIKUAN_DATABASE_URL") or DEFAULT_DATABASE_URL
+    key = cipher_key if cipher_key is not None else environment.get("HUIKUAN_CIPHER_KEY")
     # Only our settings reach the library, never stray PERSISTENCE_MODULE-style variables
     # of the process environment, so a URL always means what it says.
     return Ledger(env=ledger_env(url, key))

@@ -12,9 +12,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from huikuan.core.ledger import Ledger
-from huikuan.core.outbox import Dispatcher
-from huikuan.core.policy import PolicyHost
+from huikuan.adapters.bootstrap import Huikuan
 from huikuan.projections.views import Projector
 
 log = structlog.get_logger("huikuan.workers")
@@ -23,19 +21,21 @@ DISPATCH_EVERY = float(os.environ.get("HUIKUAN_DISPATCH_EVERY", "10"))  # second
 
 
 class Workers:
-    def __init__(self, ledger: Ledger, host: PolicyHost, *, dispatch: bool = True) -> None:
-        self.ledger = ledger
-        self.host = host
-        self.dispatch = dispatch
+    """Threads following the events into the views and sending what the outbox holds."""
+
+    def __init__(self, app: Huikuan) -> None:
+        self.dispatcher = app.dispatcher
         self.stopping = threading.Event()
-        self.projector = Projector(ledger, host)
+        # The follower has a projector (and a connection) of its own, apart from the
+        # views' projector that the API's reads catch up through.
+        self.projector = Projector(app.ledger, app.host)
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self.threads = [threading.Thread(target=self._follow, name="projections", daemon=True)]
-        if self.dispatch:
-            self.threads.append(
-                threading.Thread(target=self._dispatch, name="dispatcher", daemon=True))
+        self.threads = [
+            threading.Thread(target=self._follow, name="projections", daemon=True),
+            threading.Thread(target=self._dispatch, name="dispatcher", daemon=True),
+        ]
         for thread in self.threads:
             thread.start()
 
@@ -52,12 +52,9 @@ class Workers:
             log.error("projections.follow_failed", error=type(error).__name__)
 
     def _dispatch(self) -> None:
-        from huikuan.adapters.locks import dispatcher_lock
-
-        dispatcher = Dispatcher(self.ledger, self.host, lock=dispatcher_lock(self.ledger.env))
         while not self.stopping.wait(DISPATCH_EVERY):
             try:
-                summary = dispatcher.run_once(datetime.now(UTC))
+                summary = self.dispatcher.run_once(datetime.now(UTC))
             except Exception as error:  # a bad message must not stop the outbox
                 log.error("dispatch.failed", error=type(error).__name__)
                 continue

@@ -30,16 +30,13 @@ from pathlib import Path
 
 from bench.common import POSTGRES, Baseline, database, percentile, report, timed
 from bench.portfolio import COLLECTORS, TODAY, accounts, generate
+from huikuan.adapters.bootstrap import bootstrap
 from huikuan.adapters.logging import configure_logging
-from huikuan.adapters.settings import load_settings
 from huikuan.adapters.storage import ledger_env
 from huikuan.core.account import Account
 from huikuan.core.commands import IssueInvoice, RegisterCustomer
 from huikuan.core.ledger import Ledger
-from huikuan.core.policy import PolicyHost
 from huikuan.projections.db import ViewDatabase
-from huikuan.projections.queries import Views
-from huikuan.projections.views import Projector
 
 # --------------------------------------------------------------------------- core
 
@@ -154,11 +151,8 @@ def read_and_decode(ledger: Ledger) -> int:
 
 
 def portfolio_bench(args: argparse.Namespace) -> None:
-    from huikuan.core.cycle import DailyCycle
-
-    with database(args, "portfolio") as url:
-        ledger = Ledger(env=ledger_env(url))
-        host = PolicyHost(load_settings(None, env={}), load_entry_points=False)
+    with database(args, "portfolio") as url, bootstrap(env={}, database_url=url) as app:
+        ledger = app.ledger
         started = time.perf_counter()
         events = generate(ledger, args.accounts, args.invoices, overdue=args.overdue)
         took = time.perf_counter() - started
@@ -169,7 +163,7 @@ def portfolio_bench(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         decoded = read_and_decode(ledger)
         floor = time.perf_counter() - started
-        projector = Projector(ledger, host)
+        projector = app.projector
         rebuild = timed(lambda: projector.rebuild(batch_size=5000))
         report(f"projection rebuild from {decoded:,} events", f"{rebuild:.1f} s",
                f"{floor:.1f} s read+decode", f"{rebuild / floor:.1f}x", "<= 2x")
@@ -178,7 +172,6 @@ def portfolio_bench(args: argparse.Namespace) -> None:
         # first cycle looks at every account; the next day's, at the accounts due.
         db = projector.db
         conn = db.connect()
-        views = Views(ledger, host, projector)
         overdue_sql = ("SELECT DISTINCT customer_id FROM hk_invoices "
                        "WHERE open_minor > 0 AND due_on < ?")
         for label, day in (("first daily cycle", TODAY),
@@ -187,7 +180,7 @@ def portfolio_bench(args: argparse.Namespace) -> None:
             floor = min(timed(lambda day=day: db.query(conn, overdue_sql, (day.isoformat(),)))
                         for _ in range(3))
             started = time.perf_counter()
-            summary = DailyCycle(ledger, host, views).run(day, allow_future=True)
+            summary = app.cycle.run(day, allow_future=True)
             took = time.perf_counter() - started
             report(f"{label}: {summary.accounts:,} accounts, {overdue:,} overdue "
                    f"({overdue / summary.accounts:.0%}), {summary.accounts_reviewed:,} "
@@ -197,9 +190,7 @@ def portfolio_bench(args: argparse.Namespace) -> None:
             caught = timed(projector.catch_up)
             print(f"  projections after it: {caught:.1f} s", flush=True)
         conn.close()
-        projector.close()
         serve_bench(args, url, ledger)
-        ledger.close()
 
 
 def serve_bench(args: argparse.Namespace, url: str, ledger: Ledger) -> None:

@@ -2,9 +2,8 @@
 
 These pydantic models check the *shape* of a request (ids, dates, decimal strings,
 known codes); the account then checks it against the facts already recorded (its
-currency, what is still open, what exists). The field names are the public
-contract's (``../shared/docs/api-contract.md``), so the HTTP adapter, the CLI and
-the importer all speak one language.
+currency, what is still open, what exists). The field names are those of the public
+HTTP contract, so the HTTP adapter, the CLI and the importer all speak one language.
 
 Amounts are decimal strings (``"1250.00"``), integers or ``Decimal``; a JSON or
 Python float is refused, because a float cannot hold most decimal amounts exactly.

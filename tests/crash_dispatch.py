@@ -9,9 +9,8 @@ import os
 import sys
 from datetime import datetime
 
+from huikuan.adapters.bootstrap import bootstrap
 from huikuan.adapters.settings import load_settings
-from huikuan.core.ledger import Ledger
-from huikuan.core.outbox import Dispatcher
 from huikuan.core.plugin import hookimpl
 from huikuan.core.policy import PolicyHost
 from huikuan.plugins import sms
@@ -21,8 +20,6 @@ from tests.conftest import REPO
 def main() -> None:
     url, env_json, now, crash_after = sys.argv[1:5]
     env = json.loads(env_json)
-    from huikuan.adapters.storage import ledger_env
-
     sent = 0
 
     class Crasher:
@@ -39,8 +36,9 @@ def main() -> None:
 
     host = PolicyHost(load_settings(REPO / "plugins.toml", env=env),
                       extra_plugins=[("crasher", Crasher())], load_entry_points=False)
-    ledger = Ledger(env=ledger_env(url))
-    Dispatcher(ledger, host).run_once(datetime.fromisoformat(now))
+    # As `huikuan dispatch` runs, holding the store's dispatcher lock when it dies.
+    with bootstrap(env, database_url=url, host=host) as app:
+        app.dispatcher.run_once(datetime.fromisoformat(now))
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def test_english_headers_without_a_bom_and_xlsx(ledger, tmp_path):
                   date(2026, 3, 3), None])
     path = tmp_path / "ledger.xlsx"
     book.save(path)
-    import_ledger(ledger, path)
+    import_ledger(ledger, path, as_of=date(2026, 6, 1))
     assert ledger.account("US-1").invoices["INV-9"].amount == Decimal("1250.50")
 
 
@@ -79,7 +79,7 @@ def test_a_bad_row_is_reported_by_line_and_nothing_is_recorded(ledger, tmp_path,
 
 def test_a_missing_column_is_reported_on_line_1(ledger, tmp_path):
     with pytest.raises(ImportError_) as caught:
-        import_ledger(ledger, write(tmp_path, "客户编号,金额\nA,1\n"))
+        import_ledger(ledger, write(tmp_path, "客户编号,金额\nA,1\n"), as_of=date(2026, 6, 1))
     assert caught.value.problems[0][0] == 1
     assert "missing column" in caught.value.problems[0][1]
 

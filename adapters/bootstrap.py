@@ -1,0 +1,147 @@
+"""huikuan put together from its settings, in one place (as cosmicpython's bootstrap.py).
+
+The HTTP API, the command line and the workers all start here, so each reads the
+environment the same way:
+
+- ``HUIKUAN_DATABASE_URL`` and ``HUIKUAN_CIPHER_KEY``: where the events live and how
+  they are encrypted (:mod:`huikuan.adapters.storage`);
+- ``HUIKUAN_PLUGINS`` (default ``./plugins.toml``): which plugins run and how they are
+  set (:mod:`huikuan.adapters.settings`), ``[company] timezone`` included, which says
+  what "today" is when nobody names a date (:meth:`Huikuan.today`).
+
+The ledger opens at once, so a wrong URL is the first thing reported. Every other part
+is built the first time it is asked for: a command that only reads an account neither
+loads the plugins nor creates the read views (which a ``:memory:`` store cannot hold).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from huikuan.adapters.settings import load_settings
+from huikuan.adapters.storage import open_ledger
+from huikuan.core.clock import company_today
+from huikuan.core.ledger import Ledger
+from huikuan.core.plugin import Settings
+from huikuan.core.policy import PolicyHost
+
+# Each part's module is imported where the part is built, so a command that only reads
+# the ledger starts without them (the read views bring in psycopg even for SQLite).
+if TYPE_CHECKING:
+    from huikuan.core.cycle import DailyCycle
+    from huikuan.core.outbox import Dispatcher
+    from huikuan.projections.queries import Views
+    from huikuan.projections.views import Projector
+
+
+class Huikuan:
+    """The parts of one huikuan: the ledger, the policy, the views, the cycle, the dispatcher.
+
+    Parts are built on first use and then kept, so ask for them from one thread first
+    (the HTTP lifespan and :class:`~huikuan.adapters.workers.Workers` do) before sharing.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        env: Mapping[str, str],
+        plugins: str | Path | None = None,
+        host: PolicyHost | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.env = env
+        self.plugins = plugins
+        self._given_host = host
+
+    @cached_property
+    def settings(self) -> Settings:
+        """plugins.toml and the environment the plugins see (those of a given host)."""
+        if self._given_host is not None:
+            return self._given_host.settings
+        return load_settings(self.plugins, self.env)
+
+    @cached_property
+    def host(self) -> PolicyHost:
+        """The policy: the plugins plugins.toml enables."""
+        return self._given_host or PolicyHost(self.settings)
+
+    @cached_property
+    def projector(self) -> Projector:
+        """Folds the events into the read views (the views' own, for reads and rebuilds)."""
+        from huikuan.projections.views import Projector
+
+        return Projector(self.ledger, self.host)
+
+    @cached_property
+    def views(self) -> Views:
+        """Every query of the contract; call ``fresh()`` to read your own writes."""
+        from huikuan.projections.queries import Views
+
+        return Views(self.ledger, self.host, self.projector)
+
+    @cached_property
+    def cycle(self) -> DailyCycle:
+        """The daily collection cycle, reviewing the accounts the views say are due."""
+        from huikuan.core.cycle import DailyCycle
+
+        return DailyCycle(self.ledger, self.host, self.views)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        """Sends queued messages; one at a time across processes (a lock in the store)."""
+        from huikuan.adapters.locks import dispatcher_lock
+        from huikuan.core.outbox import Dispatcher
+
+        return Dispatcher(self.ledger, self.host, lock=dispatcher_lock(self.ledger.env))
+
+    def today(self, now: datetime | None = None) -> date:
+        """Today where the company is (``[company] timezone``), never the server's date."""
+        return company_today(self.settings.sections, now)
+
+    def close(self) -> None:
+        """Close what was opened: the views' connections, the projector's, the ledger."""
+        built = self.__dict__
+        if "views" in built:
+            self.views.close()
+        if "projector" in built:
+            self.projector.close()
+        self.ledger.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def bootstrap(
+    env: Mapping[str, str] | None = None,
+    plugins: str | Path | None = None,
+    database_url: str | None = None,
+    *,
+    host: PolicyHost | None = None,
+) -> Huikuan:
+    """huikuan as ``env`` (default: this process's environment) configures it.
+
+    ``plugins`` and ``database_url`` override ``HUIKUAN_PLUGINS`` and
+    ``HUIKUAN_DATABASE_URL``; ``host`` is a policy built elsewhere (a test's, with
+    plugins of its own), used instead of the one plugins.toml describes.
+    Raises :class:`~huikuan.adapters.storage.ConfigurationError` for a URL that cannot
+    work; a plugins.toml that cannot be used is reported when the policy is first asked
+    for (:class:`~huikuan.adapters.settings.SettingsError`,
+    :class:`~huikuan.core.policy.PluginError`).
+    """
+    environment = dict(os.environ if env is None else env)
+    ledger = open_ledger(database_url, env=environment)
+    return Huikuan(ledger, environment, plugins, host)
