@@ -453,21 +453,15 @@ class DailyCycle:
         self._record(
             account, Account.MessageQueued, ref, as_of, based_on,
             message_id=message_id, kind=request.kind, channel=request.channel,
-            recipient=_recipient(view, request.channel), language=view.language,
+            recipient=_recipient(self.host, view, request), language=view.language,
             subject=text.subject, body=text.body, amount=amount,
             invoice_ids=[i.invoice_id for i in invoices], deadline=deadline,
         )
         counts[f"message:{request.kind}"] += 1
 
 
-def _recipient(view: AccountView, channel: str) -> str | None:
-    """Where a message on ``channel`` goes: the first contact with an address for it."""
-    key = {"email": "email", "sms": "phone"}.get(channel)
-    if key is not None:
-        for contact in view.contacts:
-            if contact.get(key):
-                return str(contact[key])
-        return None
-    if channel == "worklist":
-        return view.collector
-    return view.name
+def _recipient(host: PolicyHost, view: AccountView, request: MessageRequest) -> str | None:
+    """Where a message goes, as the plugins say (``huikuan_message_recipient``)."""
+    found = host.first("huikuan_message_recipient", request=request, account=view)
+    recipient: str | None = found[0] if found else None
+    return recipient

@@ -1,11 +1,11 @@
 """Hook specifications: the plugin author's reference.
 
 A plugin is a module or object with functions marked ``@hookimpl`` (from
-:mod:`core.plugin`) and named after the hooks below. An implementation may accept
-any subset of a hook's parameters, by name. Built-in behaviour ships as default
-plugins in ``plugins/`` through exactly this mechanism; a third-party plugin is
-installed with pip, registers under the ``huikuan`` entry-point group, and is
-switched on by naming it in ``plugins.toml``::
+:mod:`huikuan.core.plugin`) and named after the hooks below. An implementation may
+accept any subset of a hook's parameters, by name. Built-in behaviour ships as default
+plugins in ``huikuan.plugins`` through exactly this mechanism; a third-party plugin is
+installed with pip, registers under the ``huikuan`` entry-point group, and is switched
+on by naming it in ``plugins.toml``::
 
     [project.entry-points.huikuan]
     courtesy_call = "huikuan_courtesy_call"
@@ -13,27 +13,40 @@ switched on by naming it in ``plugins.toml``::
 How huikuan calls hooks
 -----------------------
 huikuan calls the implementations of a hook one at a time, in pluggy's order (the
-last registered first; ``tryfirst``/``trylast`` move an implementation), so that it
-can record *which* plugin decided and isolate a plugin that fails:
+last registered first, so an installed plugin before the built-in ones;
+``tryfirst``/``trylast`` move an implementation), so that it can record *which* plugin
+decided and isolate a plugin that fails. Each hook states how its results are used,
+and the host obeys the specification (``firstresult``) itself:
 
-- **first result** hooks stop at the first implementation that returns something
-  other than ``None``; that plugin's name and version go into the recorded event.
-  Return ``None`` to let the next plugin decide.
-- **collect** hooks call every implementation and use all non-``None`` results.
+- **First non-None result wins**: the call stops at the first implementation that
+  returns something other than ``None``; that plugin's name and version go into the
+  recorded event. Return ``None`` to let the next plugin decide. The built-in default
+  is marked ``trylast``, so any plugin of yours is asked before it.
+- **All results are collected**: every implementation is called and all the
+  non-``None`` results are used.
 
-If an implementation raises, the cycle records nothing for that account, reports
-the plugin and the error, and goes on with the next account. Hook wrappers
-(``wrapper=True``) are not supported, as the calls are made one by one.
+If an implementation raises, the cycle records nothing for that account, reports the
+plugin and the error, and goes on with the next account. Hook wrappers
+(``wrapper=True``, ``hookwrapper=True``) are refused when the plugin is registered, as
+the calls are made one by one.
 
-Every hook gets ``settings`` (:class:`core.plugin.Settings`), plugins.toml and the
-environment. Hooks run outside event handlers and may read files or the network,
-but a decision must depend only on its arguments: it is recorded with what it was
-based on, and a replay never asks a plugin again.
+Every hook gets ``settings`` (:class:`huikuan.core.plugin.Settings`): plugins.toml and
+the environment. Hooks run outside event handlers and may read files or the network,
+but a decision must depend only on its arguments: it is recorded with what it was based
+on, and a replay never asks a plugin again.
+
+Versions
+--------
+Each hook says in which version of huikuan it appeared (``versionadded``) and, from
+0.2 on, what changed since (``versionchanged``). The words hooks exchange (``Stage``,
+``ReceivableClass``, ``Grade``, ``MessageKind``, ``MessageChannel``…) are ``Literal``
+types in :mod:`huikuan.core.vocabulary`, re-exported by :mod:`huikuan.core.plugin`.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pluggy
 
@@ -42,12 +55,18 @@ from huikuan.core.plugin import (
     AccountView,
     CommitmentOutcome,
     ContactVerdict,
+    CreditDecision,
+    CreditPosition,
     DeliveryReceipt,
     EscalationDecision,
     InterestCharge,
     InvoiceView,
     MessageDraft,
+    MessageRequest,
+    MessageView,
+    ObsoleteVerdict,
     OutgoingMessage,
+    ReceivableClass,
     RenderedMessage,
     RiskAssessment,
     Settings,
@@ -70,11 +89,19 @@ def huikuan_review_commitments(
 
     Return only *new* outcomes: a promise whose ``status`` is no longer ``pending``,
     or an instalment already in ``plan.missed``, was decided before. The default
-    plugin (``plugins.commitments``) breaks a promise the day after its date unless
-    payments since it was made cover it, and misses an instalment the day after it
-    falls due unless payments since the plan was agreed cover the instalments so far.
+    plugin (``huikuan.plugins.commitments``) breaks a promise the day after its date
+    unless payments since it was made cover it, and misses an instalment the day after
+    it falls due unless payments since the plan was agreed cover the instalments so far.
 
-    Stops at the first non-None result. Return ``[]`` to decide "nothing new".
+    **Result:** first non-None result wins. Return ``[]`` to decide "nothing new".
+
+    :param account: The account as it stands before the cycle decides for it.
+    :param as_of: The business date the cycle runs for.
+    :param settings: plugins.toml and the environment.
+    :returns: The new outcomes, each recorded as an event (``PromiseKept``,
+        ``PromiseBroken``, ``InstallmentMissed``).
+
+    .. versionadded:: 0.1
     """
 
 
@@ -84,20 +111,41 @@ def huikuan_late_interest(
 ) -> InterestCharge | None:
     """Late interest (罚息) accrued on ``invoice`` since ``invoice.interest_accrued_to``.
 
-    Called for each open, overdue invoice. Return None for no interest. Interest
-    already charged stays when the principal is paid. Stops at the first non-None.
+    Called for each open, overdue invoice. Interest already charged stays when the
+    principal is paid.
+
+    **Result:** first non-None result wins. Return None for no interest.
+
+    :param invoice: The open invoice, past its due date on ``as_of``.
+    :param account: The account the invoice belongs to.
+    :param as_of: The business date the cycle runs for.
+    :param settings: plugins.toml and the environment.
+    :returns: The charge, recorded as ``InterestCharged`` unless it covers no new day.
+
+    .. versionadded:: 0.1
     """
 
 
 @hookspec(firstresult=True)
 def huikuan_classify(
     invoice: InvoiceView, account: AccountView, as_of: date, settings: Settings
-) -> str | None:
-    """The class of an open receivable on ``as_of``.
+) -> ReceivableClass | None:
+    """The class of an open receivable on ``as_of`` (货款分类).
 
     One of ``not_due`` (未收款), ``in_collection`` (催收款), ``doubtful`` (准呆款),
     ``bad`` (呆款), ``dead`` (死款). A change from ``invoice.receivable_class`` is
-    recorded. Stops at the first non-None result.
+    recorded; a word outside :data:`~huikuan.core.vocabulary.CLASSES` is a failure of
+    the plugin.
+
+    **Result:** first non-None result wins.
+
+    :param invoice: An invoice with money open.
+    :param account: The account the invoice belongs to.
+    :param as_of: The business date the cycle runs for.
+    :param settings: plugins.toml and the environment.
+    :returns: The invoice's class on ``as_of``.
+
+    .. versionadded:: 0.1
     """
 
 
@@ -107,8 +155,15 @@ def huikuan_risk_signals(
 ) -> list[Signal] | None:
     """Danger signs found in the account's history (broken promises, bounces…).
 
-    Collected from every plugin; the lists are joined and given to
-    :func:`huikuan_risk_score`.
+    **Result:** all results are collected; the lists are joined, in the order the
+    plugins were asked, and given to :func:`huikuan_risk_score`.
+
+    :param account: The account as the earlier cycle hooks left it on ``as_of``.
+    :param as_of: The business date the cycle runs for.
+    :param settings: plugins.toml and the environment.
+    :returns: The signs this plugin finds, or None (or ``[]``) for none.
+
+    .. versionadded:: 0.1
     """
 
 
@@ -118,7 +173,17 @@ def huikuan_risk_score(
 ) -> RiskAssessment | None:
     """Weigh ``signals`` into a score (0–100) and a grade (``A``–``E``).
 
-    A change of score, grade or signals is recorded. Stops at the first non-None.
+    A change of score, grade or signals is recorded as ``RiskChanged``.
+
+    **Result:** first non-None result wins.
+
+    :param account: The account as the earlier cycle hooks left it on ``as_of``.
+    :param signals: Every sign :func:`huikuan_risk_signals` found, from every plugin.
+    :param as_of: The business date the cycle runs for.
+    :param settings: plugins.toml and the environment.
+    :returns: The score, grade and the codes of the signals that count.
+
+    .. versionadded:: 0.1
     """
 
 
@@ -128,11 +193,19 @@ def huikuan_escalation(
 ) -> EscalationDecision | None:
     """Where the account should stand on the escalation ladder on ``as_of``.
 
-    The default plugin (``plugins.escalation``) applies the ladder of plugins.toml to
-    the due date of the oldest unpaid, undisputed invoice; a pending promise or plan
-    suspends it. Return None to leave the account as it is. Stops at the first
-    non-None result: a plugin marked ``tryfirst`` can take over some accounts and
-    return None for the rest.
+    The default plugin (``huikuan.plugins.escalation``) applies the ladder of
+    plugins.toml to the due date of the oldest unpaid, undisputed invoice; a pending
+    promise or plan suspends it. A plugin marked ``tryfirst`` can take over some
+    accounts and return None for the rest.
+
+    **Result:** first non-None result wins. Return None to leave the account as it is.
+
+    :param account: The account as the earlier cycle hooks left it on ``as_of``.
+    :param as_of: The business date the cycle runs for.
+    :param settings: plugins.toml and the environment.
+    :returns: The stage, the supply hold and the messages to queue if the stage rises.
+
+    .. versionadded:: 0.1
     """
 
 
@@ -145,13 +218,20 @@ def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -
     Asked after the cycle has decided for the account on ``as_of``, with the account
     as those decisions left it. The cycle does not look at the account again before
     the earliest date any plugin gives, unless a fact (an invoice, a payment, a
-    contact…) is recorded for it first. Return None if time alone changes nothing
-    your plugin decides. A date too early costs a visit; a date too late misses a
-    decision, so when unsure return ``as_of`` plus one day.
+    contact…) is recorded for it first. A date too early costs a visit; a date too
+    late misses a decision, so when unsure return ``as_of`` plus one day. A plugin that
+    implements any cycle hook (``huikuan_review_commitments`` to
+    ``huikuan_escalation``) but not this one makes the cycle look at every account
+    every day, as it must.
 
-    A collect hook: every implementation is asked. A plugin that implements any cycle
-    hook (``huikuan_review_commitments`` to ``huikuan_escalation``) but not this one
-    makes the cycle look at every account every day, as it must.
+    **Result:** all results are collected; the earliest date is kept.
+
+    :param account: The account as the cycle's decisions on ``as_of`` left it.
+    :param as_of: The business date the cycle ran for.
+    :param settings: plugins.toml and the environment.
+    :returns: The date, or None if time alone changes nothing your plugin decides.
+
+    .. versionadded:: 0.1
     """
 
 
@@ -162,13 +242,68 @@ def huikuan_render_message(
     """Write the subject and body of a queued message, in ``draft.language``.
 
     State the exact undisputed amount, the invoices, the deadline and the
-    consequence. The text is recorded with the message. Stops at the first non-None.
+    consequence. The text is recorded with the message.
+
+    **Result:** first non-None result wins.
+
+    :param draft: What the message says, every figure already decided.
+    :param account: The account the message is queued for.
+    :param settings: plugins.toml and the environment.
+    :returns: The subject and body.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def huikuan_message_recipient(
+    request: MessageRequest, account: AccountView, settings: Settings
+) -> str | None:
+    """Where a message the escalation asked for goes: an address, a person, a name.
+
+    Asked when the message is queued; the answer is recorded with it. The default
+    plugin (``huikuan.plugins.recipients``) sends e-mail to the first contact with an
+    e-mail address and texts to the first with a phone number, tasks to the account's
+    collector, and letters to the customer by name.
+
+    **Result:** first non-None result wins. None from every plugin queues the message
+    with no recipient, and the dispatcher fails it ("no address").
+
+    :param request: The message the escalation asked for (its kind and channel).
+    :param account: The account the message is queued for.
+    :param settings: plugins.toml and the environment.
+    :returns: The recipient as the channel plugin expects it.
+
+    .. versionadded:: 0.2
     """
 
 
 # ---------------------------------------------------------------------------------------------
-# Sending: compliance, then delivery through a channel.
+# Sending: still wanted?, compliance, then delivery through a channel.
 # ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def huikuan_message_obsolete(
+    message: MessageView, account: AccountView, settings: Settings
+) -> ObsoleteVerdict | None:
+    """Should a queued message no longer go out? Asked each time before it is sent.
+
+    The default plugin (``huikuan.plugins.demands``) cancels a demand (or a task)
+    for money no longer owed (paid, credited, disputed since), and one queued before
+    the customer promised or agreed a plan.
+
+    **Result:** first non-None result wins. ``ObsoleteVerdict(True, reason)`` cancels
+    the message, recording the reason; ``ObsoleteVerdict(False)`` sends it whatever the
+    plugins after yours would say; None leaves it to them (and if none answers, it goes).
+
+    :param message: The queued message, as it stands.
+    :param account: The account as it stands now, with what happened since queueing.
+    :param settings: plugins.toml and the environment.
+    :returns: The verdict.
+
+    .. versionadded:: 0.2
+    """
 
 
 @hookspec
@@ -177,8 +312,16 @@ def huikuan_contact_allowed(
 ) -> ContactVerdict | None:
     """May ``message`` go out at ``now``? (合法合规催收)
 
-    Collected from every plugin: if any says ``allowed=False`` the message is held
-    until the latest ``hold_until`` given. Return None to have no opinion.
+    **Result:** all results are collected: if any says ``allowed=False`` the message is
+    held until the latest ``hold_until`` given. Return None to have no opinion.
+
+    :param message: The message about to be handed to its channel.
+    :param account: The account the message is for.
+    :param now: The moment of sending (aware, UTC).
+    :param settings: plugins.toml and the environment.
+    :returns: The verdict, or None.
+
+    .. versionadded:: 0.1
     """
 
 
@@ -189,15 +332,22 @@ def huikuan_send_message(
     """Deliver ``message`` through its ``channel``.
 
     A channel plugin returns None for channels it does not serve, a receipt when the
-    message was accepted, and raises :class:`core.plugin.DeliveryError` when not.
-    The same ``message_id`` may be sent twice after a crash: pass it on (as the
+    message was accepted, and raises :class:`huikuan.core.plugin.DeliveryError` when
+    not. The same ``message_id`` may be sent twice after a crash: pass it on (as the
     e-mail ``Message-ID``, a webhook's idempotency key) so the receiver can tell.
-    Stops at the first non-None result.
+
+    **Result:** first non-None result wins.
+
+    :param message: The message, rendered, with its recipient and attempt number.
+    :param settings: plugins.toml and the environment.
+    :returns: The receipt, recorded with ``MessageSent``.
+
+    .. versionadded:: 0.1
     """
 
 
 # ---------------------------------------------------------------------------------------------
-# Views.
+# Views and answers.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -208,8 +358,16 @@ def huikuan_limitation_deadline(
     """The day the limitation period (诉讼时效) of ``invoice`` ends.
 
     The default: three years from the due date (from the last instalment for a
-    plan), restarted by an acknowledgment, a written promise or a payment. Stops at
-    the first non-None result.
+    plan), restarted by an acknowledgment, a written promise or a payment.
+
+    **Result:** first non-None result wins.
+
+    :param invoice: An invoice with money open.
+    :param account: The account the invoice belongs to.
+    :param settings: plugins.toml and the environment.
+    :returns: The last day a claim can be brought.
+
+    .. versionadded:: 0.1
     """
 
 
@@ -219,5 +377,34 @@ def huikuan_worklist_priority(
 ) -> WorkPriority | None:
     """How urgent the account is in its collector's queue on ``as_of`` (轻重缓急).
 
-    Stops at the first non-None result.
+    **Result:** first non-None result wins.
+
+    :param account: The account to rank.
+    :param as_of: The date of the worklist.
+    :param settings: plugins.toml and the environment.
+    :returns: The score (higher is more urgent), the reasons and a suggested action.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def huikuan_credit_decision(
+    position: CreditPosition, amount: Decimal, settings: Settings
+) -> CreditDecision | None:
+    """May we ship ``amount`` more on credit to this customer? (前款不结，后货不送)
+
+    Asked by the credit check (``GET /v1/customers/{id}/credit-check``) with the
+    figures the views hold. The default plugin (``huikuan.plugins.credit``) refuses
+    while supply is on hold, when the exposure plus ``amount`` would exceed the credit
+    limit, and for risk grade E, giving every reason that applies.
+
+    **Result:** first non-None result wins.
+
+    :param position: The customer's exposure, credit limit, supply hold and grades.
+    :param amount: What the customer would owe more, in the account's currency.
+    :param settings: plugins.toml and the environment.
+    :returns: Allowed or not, and the reasons (shown to the caller as they are).
+
+    .. versionadded:: 0.2
     """

@@ -15,20 +15,28 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 from uuid import UUID
 
 import structlog
 
-from huikuan.core.account import Account, Message
+from huikuan.core.account import Account
 from huikuan.core.ledger import Ledger
-from huikuan.core.plugin import ContactVerdict, DeliveryError, DeliveryReceipt, OutgoingMessage
+from huikuan.core.plugin import (
+    AccountView,
+    ContactVerdict,
+    DeliveryError,
+    DeliveryReceipt,
+    MessageChannel,
+    MessageKind,
+    ObsoleteVerdict,
+    OutgoingMessage,
+)
 from huikuan.core.policy import PluginFailure, PolicyHost, view_of
 
 log = structlog.get_logger("huikuan.outbox")
 
 _PROCESS_LOCK = threading.Lock()
-
-DEMANDS = {"reminder", "notice", "warning", "lawyer_letter"}
 
 
 @contextmanager
@@ -40,25 +48,6 @@ def _process_lock() -> Iterator[bool]:
         if acquired:
             _PROCESS_LOCK.release()
 
-
-def obsolete(account: Account, message: Message) -> str | None:
-    """Why a queued message should no longer go out, if it should not.
-
-    A demand is never sent for money no longer owed (paid, credited, disputed since),
-    nor after the customer promised or agreed a plan since it was queued.
-    """
-    if message.kind not in DEMANDS and message.channel != "worklist":
-        return None
-    invoices = [account.invoices[i] for i in message.invoice_ids if i in account.invoices]
-    if message.invoice_ids and not any(account.undisputed_open(i) > 0 for i in invoices):
-        return "nothing it demands is still owed undisputed"
-    for promise in account.promises.values():
-        if promise.status == "pending" and promise.made_on >= message.queued_on:
-            return f"the customer promised to pay by {promise.due_on}"
-    for plan in account.plans.values():
-        if plan.status == "active" and plan.agreed_on >= message.queued_on:
-            return "a payment plan was agreed"
-    return None
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=5)
@@ -138,17 +127,18 @@ class Dispatcher:
         message = account.messages[message_id]
         if message.status not in ("pending", "held"):
             return "skipped"
-        reason = obsolete(account, message)
-        if reason is not None:
+        view = view_of(account)
+        verdict = self.obsolete(view, message_id)
+        if verdict is not None and verdict.obsolete:
             self._record(customer_id, message_id, Account.MessageCancelled, cancelled_at=now,
-                         reason=reason)
+                         reason=verdict.reason)
             return "cancelled"
         outgoing = OutgoingMessage(
-            message_id=message.message_id, customer_id=customer_id, kind=message.kind,
-            channel=message.channel, recipient=message.recipient, subject=message.subject,
-            body=message.body, attempt=message.attempts + 1,
+            message_id=message.message_id, customer_id=customer_id,
+            kind=cast(MessageKind, message.kind), channel=cast(MessageChannel, message.channel),
+            recipient=message.recipient, subject=message.subject, body=message.body,
+            attempt=message.attempts + 1,
         )
-        view = view_of(account)
         holds: list[ContactVerdict] = [
             verdict for verdict, _ in self.host.collect(
                 "huikuan_contact_allowed", message=outgoing, account=view, now=now)
@@ -186,6 +176,13 @@ class Dispatcher:
         log.info("message.sent", customer_id=customer_id, message_id=message_id,
                  channel=outgoing.channel, attempt=outgoing.attempt)
         return "sent"
+
+    def obsolete(self, account: AccountView, message_id: str) -> ObsoleteVerdict | None:
+        """Whether the plugins find a queued message no longer wanted (paid since,
+        promised since…): a demand is never sent for money no longer owed."""
+        message = next(m for m in account.messages if m.message_id == message_id)
+        found = self.host.first("huikuan_message_obsolete", message=message, account=account)
+        return found[0] if found else None
 
     def _record(self, customer_id: str, message_id: str, event_class: type[Account.Event],
                 **fields: object) -> bool:

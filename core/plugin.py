@@ -2,10 +2,13 @@
 
     from huikuan.core.plugin import hookimpl, AccountView, EscalationDecision, MessageRequest
 
-It holds the ``hookimpl`` marker and the value types hooks receive and return. All of
-them are frozen: a plugin decides by *returning* a value, never by changing what it
+It holds the ``hookimpl`` marker, the value types hooks receive and return, and the
+vocabularies (``Stage``, ``ReceivableClass``, ``Grade``, ``MessageKind``…: ``Literal``
+types, with their values in order as ``STAGES``, ``CLASSES``, ``GRADES``…). All the
+values are frozen: a plugin decides by *returning* a value, never by changing what it
 was given; huikuan records the decision as an event naming the plugin and its version.
-The hooks themselves are documented in :mod:`core.hookspecs`.
+The hooks themselves are documented in :mod:`huikuan.core.hookspecs`; builders of the
+values, for testing a plugin without a database, are in :mod:`huikuan.core.testing`.
 
 What is here is stable: fields are only ever added, with defaults.
 """
@@ -20,6 +23,32 @@ from functools import cached_property
 from typing import Any
 
 import pluggy
+
+from huikuan.core.vocabulary import (
+    CLASSES,
+    CONTACT_CHANNELS,
+    DEMANDS,
+    GRADES,
+    MESSAGE_CHANNELS,
+    MESSAGE_KINDS,
+    STAGES,
+    TASKS,
+    Commitment,
+    ContactChannel,
+    ContactOutcome,
+    Demand,
+    Direction,
+    Grade,
+    Language,
+    MessageChannel,
+    MessageKind,
+    MessageStatus,
+    PlanStatus,
+    PromiseStatus,
+    ReceivableClass,
+    Stage,
+    Task,
+)
 
 PROJECT = "huikuan"
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -57,7 +86,7 @@ class InvoiceView:
     disputed_amount: Decimal
     issued_on: date
     due_on: date
-    receivable_class: str
+    receivable_class: ReceivableClass
     interest: Decimal
     interest_accrued_to: date | None
     written_off: Decimal
@@ -89,8 +118,7 @@ class PromiseView:
     due_on: date
     made_on: date
     written: bool
-    status: str
-    """``pending``, ``kept`` or ``broken``."""
+    status: PromiseStatus
 
 
 @dataclass(frozen=True)
@@ -106,8 +134,7 @@ class PlanView:
     plan_id: str
     agreed_on: date
     installments: tuple[InstallmentView, ...]
-    status: str
-    """``active`` or ``broken``."""
+    status: PlanStatus
     missed: tuple[int, ...]
 
 
@@ -115,9 +142,9 @@ class PlanView:
 class ContactView:
     occurred_at: datetime
     occurred_on: date
-    channel: str
-    direction: str
-    outcome: str
+    channel: ContactChannel
+    direction: Direction
+    outcome: ContactOutcome
 
 
 @dataclass(frozen=True)
@@ -130,12 +157,17 @@ class ReportedSignal:
 @dataclass(frozen=True)
 class MessageView:
     message_id: str
-    kind: str
-    channel: str
-    status: str
+    kind: MessageKind
+    channel: MessageChannel
+    status: MessageStatus
     queued_on: date
     attempts: int
     sent_at: datetime | None = None
+    invoice_ids: tuple[str, ...] = ()
+    """The invoices the message is about.
+
+    .. versionadded:: 0.2
+    """
 
 
 @dataclass(frozen=True)
@@ -147,17 +179,17 @@ class AccountView:
     currency: str
     payment_terms_days: int
     credit_limit: Decimal | None
-    credit_grade: str | None
+    credit_grade: Grade | None
     timezone: str
     collector: str | None
     tags: tuple[str, ...]
-    language: str
+    language: Language
     contacts: tuple[Mapping[str, Any], ...]
-    stage: str
+    stage: Stage
     stage_entered_on: date | None
     supply_hold: bool
     risk_score: int
-    risk_grade: str
+    risk_grade: Grade
     risk_signals: tuple[str, ...]
     invoices: tuple[InvoiceView, ...]
     payments: tuple[PaymentView, ...]
@@ -211,13 +243,14 @@ class AccountView:
 class MessageRequest:
     """Something to send or a task for a person, asked for by an escalation step.
 
-    ``kind``: ``reminder``, ``notice``, ``warning``, ``lawyer_letter`` (to the customer)
-    or ``call_task``, ``visit_task``, ``manager_review``, ``handoff_review`` (for people).
-    ``channel``: ``email``, ``sms``, ``letter`` or ``worklist`` (tasks).
+    ``kind``: a demand to the customer (``reminder``, ``notice``, ``warning``,
+    ``lawyer_letter``) or a task for people (``call_task``, ``visit_task``,
+    ``manager_review``, ``handoff_review``). ``channel``: ``email``, ``sms``, ``letter``
+    or ``worklist`` (tasks).
     """
 
-    kind: str
-    channel: str
+    kind: MessageKind
+    channel: MessageChannel
     invoice_ids: tuple[str, ...] = ()
     """The invoices the message is about; it demands their undisputed open amount."""
     deadline_days: int | None = None
@@ -234,8 +267,8 @@ class EscalationDecision:
     it, None leaves it as it is.
     """
 
-    stage: str
-    skipped: tuple[str, ...] = ()
+    stage: Stage
+    skipped: tuple[Stage, ...] = ()
     messages: tuple[MessageRequest, ...] = ()
     supply_hold: bool | None = None
     based_on: Mapping[str, Any] = field(default_factory=dict)
@@ -245,8 +278,7 @@ class EscalationDecision:
 class CommitmentOutcome:
     """A promise found kept or broken, or an instalment found missed."""
 
-    kind: str
-    """``promise_kept``, ``promise_broken`` or ``installment_missed``."""
+    kind: Commitment
     ref: str
     """The promise id or plan id."""
     installment: int | None = None
@@ -265,7 +297,7 @@ class Signal:
 class RiskAssessment:
     score: int
     """0 (no concern) to 100."""
-    grade: str
+    grade: Grade
     """``A`` (best) to ``E``."""
     signals: tuple[str, ...] = ()
     based_on: Mapping[str, Any] = field(default_factory=dict)
@@ -287,9 +319,9 @@ class MessageDraft:
     """What the renderer is asked to write: every figure is already decided."""
 
     message_id: str
-    kind: str
-    channel: str
-    language: str
+    kind: MessageKind
+    channel: MessageChannel
+    language: Language
     amount: Decimal
     currency: str
     invoices: tuple[InvoiceView, ...]
@@ -309,8 +341,8 @@ class OutgoingMessage:
 
     message_id: str
     customer_id: str
-    kind: str
-    channel: str
+    kind: MessageKind
+    channel: MessageChannel
     recipient: str | None
     subject: str
     body: str
@@ -350,10 +382,54 @@ class WorkPriority:
     suggested_action: str = ""
 
 
+@dataclass(frozen=True)
+class ObsoleteVerdict:
+    """Should a queued message still go out? ``obsolete`` True cancels it, with ``reason``.
+
+    .. versionadded:: 0.2
+    """
+
+    obsolete: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CreditPosition:
+    """A customer's credit as the views show it, for deciding whether to ship more.
+
+    .. versionadded:: 0.2
+    """
+
+    customer_id: str
+    currency: str
+    exposure: Decimal
+    """What the customer owes on open invoices, less payments not yet applied."""
+    credit_limit: Decimal | None
+    """None: no limit was set."""
+    supply_hold: bool
+    risk_grade: Grade
+    credit_grade: Grade | None = None
+
+
+@dataclass(frozen=True)
+class CreditDecision:
+    """May we ship more on credit (前款不结，后货不送)? ``reasons`` say why not.
+
+    .. versionadded:: 0.2
+    """
+
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+
+
 __all__ = [
-    "AccountView", "CommitmentOutcome", "ContactVerdict", "ContactView", "DeliveryError",
-    "DeliveryReceipt", "EscalationDecision", "InstallmentView", "InterestCharge",
-    "InvoiceView", "MessageDraft", "MessageRequest", "MessageView", "OutgoingMessage",
-    "PaymentView", "PlanView", "PromiseView", "RenderedMessage", "ReportedSignal",
-    "RiskAssessment", "Settings", "Signal", "WorkPriority", "hookimpl",
+    "CLASSES", "CONTACT_CHANNELS", "DEMANDS", "GRADES", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
+    "STAGES", "TASKS", "AccountView", "Commitment", "CommitmentOutcome", "ContactChannel",
+    "ContactOutcome", "ContactVerdict", "ContactView", "CreditDecision", "CreditPosition",
+    "DeliveryError", "DeliveryReceipt", "Demand", "Direction", "EscalationDecision", "Grade",
+    "InstallmentView", "InterestCharge", "InvoiceView", "Language", "MessageChannel",
+    "MessageDraft", "MessageKind", "MessageRequest", "MessageStatus", "MessageView",
+    "ObsoleteVerdict", "OutgoingMessage", "PaymentView", "PlanStatus", "PlanView",
+    "PromiseStatus", "PromiseView", "ReceivableClass", "RenderedMessage", "ReportedSignal",
+    "RiskAssessment", "Settings", "Signal", "Stage", "Task", "WorkPriority", "hookimpl",
 ]

@@ -1,10 +1,12 @@
 """The policy host: loads the plugins named in plugins.toml and asks them to decide.
 
-Built-in plugins (``plugins/``) and third-party plugins (the ``huikuan`` entry-point
-group) are registered the same way, by name; ``[huikuan] plugins = [...]`` in
-plugins.toml says which run. Hooks are called one implementation at a time so the
+Built-in plugins (``huikuan.plugins``) and third-party plugins (the ``huikuan``
+entry-point group) are registered the same way, by name; ``[huikuan] plugins = [...]``
+in plugins.toml says which run. Hooks are called one implementation at a time so the
 host knows which plugin decided (its name and version go into the recorded event)
-and can isolate a plugin that raises (see :mod:`core.hookspecs`).
+and can isolate a plugin that raises (see :mod:`huikuan.core.hookspecs`). Whether the
+first answer wins or all are collected is the specification's (``firstresult``), and
+the host holds every call site to it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "sms": "huikuan.plugins.sms",
     "letters": "huikuan.plugins.letters",
     "worklist": "huikuan.plugins.worklist",
+}
+# Rules core applied itself before 0.2, now default plugins. They are registered
+# whatever plugins.toml names, so a plugins.toml written before keeps its behaviour;
+# each answers last (trylast), so a plugin of yours that answers takes over.
+ALWAYS_ON: dict[str, str] = {
+    "demands": "huikuan.plugins.demands",
+    "recipients": "huikuan.plugins.recipients",
+    "credit": "huikuan.plugins.credit",
 }
 ENTRY_POINT_GROUP = PROJECT
 
@@ -98,10 +108,10 @@ class PolicyHost:
         available = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)} if (
             load_entry_points
         ) else {}
-        for name in enabled:
-            if name in DEFAULT_PLUGINS:
-                self._register(name, importlib.import_module(DEFAULT_PLUGINS[name]),
-                               huikuan_version())
+        built_in = {**ALWAYS_ON, **DEFAULT_PLUGINS}
+        for name in [n for n in ALWAYS_ON if n not in enabled] + enabled:
+            if name in built_in:
+                self._register(name, importlib.import_module(built_in[name]), huikuan_version())
             elif name in available:
                 entry_point = available[name]
                 version = entry_point.dist.version if entry_point.dist else "unknown"
@@ -124,6 +134,15 @@ class PolicyHost:
             self.manager.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as error:
             raise PluginError(f"plugin {name!r}: {error}") from None
+        wrappers = [impl.function.__name__
+                    for caller in self.manager.get_hookcallers(plugin) or ()
+                    for impl in caller.get_hookimpls()
+                    if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper)]
+        if wrappers:
+            self.manager.unregister(plugin)
+            msg = (f"plugin {name!r}: {', '.join(wrappers)} is a hook wrapper; huikuan calls "
+                   "implementations one by one, so wrappers are not supported")
+            raise PluginError(msg)
         self.versions[name] = str(getattr(plugin, "__version__", version))
 
     def daily_reviewers(self) -> list[str]:
@@ -148,30 +167,52 @@ class PolicyHost:
     def plugin_names(self) -> list[str]:
         return [name for name, _ in self.manager.list_name_plugin()]
 
-    def _impls(self, hook: str) -> list[Any]:
+    def _impls(self, hook: str, kwargs: dict[str, Any], *, firstresult: bool) -> list[Any]:
+        """The implementations of ``hook`` in the order to ask them, once the call is
+        found to be what the hook's specification says."""
+        caller = getattr(self.manager.hook, hook, None)
+        if caller is None or caller.spec is None:
+            raise TypeError(f"{hook!r} is not a huikuan hook (see huikuan.core.hookspecs)")
+        if caller.spec.opts["firstresult"] != firstresult:
+            how = ("the first non-None result wins: ask it with first() or decide()"
+                   if caller.spec.opts["firstresult"]
+                   else "all results are collected: ask it with collect()")
+            raise TypeError(f"{hook}: {how}")
+        expected = set(caller.spec.argnames) - {"settings"}
+        if set(kwargs) != expected:
+            msg = (f"{hook} takes {sorted(expected)} (and settings, which the host passes), "
+                   f"not {sorted(kwargs)}")
+            raise TypeError(msg)
         # pluggy calls the last-registered implementation first; so do we.
-        return list(reversed(getattr(self.manager.hook, hook).get_hookimpls()))
+        return list(reversed(caller.get_hookimpls()))
 
     def _call(self, impl: Any, hook: str, kwargs: dict[str, Any]) -> Any:
         ref = PluginRef(impl.plugin_name, self.versions.get(impl.plugin_name, "unknown"))
+        given = {**kwargs, "settings": self.settings}
         try:
-            return impl.function(**{name: kwargs[name] for name in impl.argnames}), ref
+            return impl.function(**{name: given[name] for name in impl.argnames}), ref
         except Exception as error:
             raise PluginFailure(ref, hook, error) from error
 
     def first(self, hook: str, **kwargs: Any) -> tuple[Any, PluginRef] | None:
-        """The first non-None result of ``hook`` and the plugin that gave it."""
-        for impl in self._impls(hook):
-            result, ref = self._call(impl, hook, {**kwargs, "settings": self.settings})
+        """The first non-None result of ``hook`` and the plugin that gave it.
+
+        Only for a hook whose specification says the first result wins
+        (``firstresult=True``); :class:`TypeError` otherwise."""
+        for impl in self._impls(hook, kwargs, firstresult=True):
+            result, ref = self._call(impl, hook, kwargs)
             if result is not None:
                 return result, ref
         return None
 
     def collect(self, hook: str, **kwargs: Any) -> list[tuple[Any, PluginRef]]:
-        """Every non-None result of ``hook``, each with the plugin that gave it."""
+        """Every non-None result of ``hook``, each with the plugin that gave it.
+
+        Only for a hook whose specification collects every result; :class:`TypeError`
+        otherwise."""
         results = []
-        for impl in self._impls(hook):
-            result, ref = self._call(impl, hook, {**kwargs, "settings": self.settings})
+        for impl in self._impls(hook, kwargs, firstresult=False):
+            result, ref = self._call(impl, hook, kwargs)
             if result is not None:
                 results.append((result, ref))
         return results
@@ -183,7 +224,11 @@ class PolicyHost:
 
 
 def view_of(account: Any) -> AccountView:
-    """The read-only view of an account that plugins are given."""
+    """The read-only view of an account that plugins are given.
+
+    The account's words (stage, class, grade, kind…) are passed on as they are: the
+    aggregate records only those of :mod:`huikuan.core.vocabulary`.
+    """
     from huikuan.core.plugin import (
         ContactView,
         InstallmentView,
@@ -213,7 +258,7 @@ def view_of(account: Any) -> AccountView:
         stage_entered_on=account.stage_entered_on,
         supply_hold=account.supply_hold,
         risk_score=int(account.risk["score"]),
-        risk_grade=str(account.risk["grade"]),
+        risk_grade=account.risk["grade"],
         risk_signals=tuple(account.risk["signals"]),
         invoices=tuple(
             InvoiceView(
@@ -261,7 +306,7 @@ def view_of(account: Any) -> AccountView:
         messages=tuple(
             MessageView(message_id=m.message_id, kind=m.kind, channel=m.channel,
                         status=m.status, queued_on=m.queued_on, attempts=m.attempts,
-                        sent_at=m.sent_at)
+                        sent_at=m.sent_at, invoice_ids=tuple(m.invoice_ids))
             for m in account.messages.values()
         ),
     )

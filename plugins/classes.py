@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from huikuan.core.plugin import AccountView, InvoiceView, Settings, hookimpl
+from huikuan.core.plugin import AccountView, InvoiceView, ReceivableClass, Settings, hookimpl
+
+# The day past due from which each class starts, worst first.
+DEFAULT_FROM: tuple[tuple[ReceivableClass, int], ...] = (
+    ("dead", 366), ("bad", 181), ("doubtful", 91), ("in_collection", 1))
 
 
 @hookimpl(trylast=True)
 def huikuan_classify(
     invoice: InvoiceView, account: AccountView, as_of: date, settings: Settings
-) -> str:
+) -> ReceivableClass:
     if invoice.written_off > 0:
         return "dead"
     days = (as_of - invoice.due_on).days
@@ -27,11 +31,9 @@ def huikuan_classify(
     return "not_due"
 
 
-def _thresholds(settings: Settings) -> list[tuple[str, int]]:
+def _thresholds(settings: Settings) -> list[tuple[ReceivableClass, int]]:
     section = settings.section("classes")
-    return [(name, int(section.get(f"{name}_from", default)))
-            for name, default in (("dead", 366), ("bad", 181), ("doubtful", 91),
-                                  ("in_collection", 1))]
+    return [(name, int(section.get(f"{name}_from", default))) for name, default in DEFAULT_FROM]
 
 
 @hookimpl

@@ -32,9 +32,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from huikuan.core.plugin import AccountView, EscalationDecision, MessageRequest, Settings, hookimpl
-
-STAGE_ORDER = ("none", "reminded", "notice", "warning", "hold", "lawyer_letter", "handoff")
+from huikuan.core.plugin import (
+    STAGES,
+    AccountView,
+    EscalationDecision,
+    MessageRequest,
+    Settings,
+    hookimpl,
+)
 
 # The contract's default policy.
 DEFAULT_STEPS: list[dict[str, Any]] = [
@@ -119,16 +124,15 @@ def huikuan_escalation(
     overdue = account.undisputed_overdue(as_of)
     reached = [s for s in steps if int(s["days"]) <= days and _applies(s, account, overdue)]
     target = reached[-1] if reached else None
-    stage = target["stage"] if target else "none"
     based_on = {
         "ladder": name, "oldest_invoice": oldest.invoice_id,
         "due_on": oldest.due_on.isoformat(), "days_from_due": days,
         "undisputed_overdue": str(overdue),
     }
     hold = any(s.get("supply_hold") for s in reached)
-    current = STAGE_ORDER.index(account.stage) if account.stage in STAGE_ORDER else 0
+    current = STAGES.index(account.stage) if account.stage in STAGES else 0
     skipped = tuple(
-        s["stage"] for s in reached[:-1] if STAGE_ORDER.index(s["stage"]) > current
+        s["stage"] for s in reached[:-1] if STAGES.index(s["stage"]) > current
     )
     if target is None:
         return EscalationDecision(stage="none", supply_hold=hold, based_on=based_on)
@@ -138,7 +142,8 @@ def huikuan_escalation(
     invoice_ids = [i.invoice_id for i in demandable
                    if (i.due_on < as_of if horizon > 0 else (i.due_on - as_of).days <= -horizon)]
     return EscalationDecision(
-        stage=stage, skipped=skipped, messages=tuple(requests_for(target, invoice_ids)),
+        stage=target["stage"], skipped=skipped,
+        messages=tuple(requests_for(target, invoice_ids)),
         supply_hold=hold, based_on={**based_on, "step_days": horizon},
     )
 

@@ -19,7 +19,15 @@ from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
-from huikuan.core.plugin import AccountView, RiskAssessment, Settings, Signal, hookimpl
+from huikuan.core.plugin import (
+    GRADES,
+    AccountView,
+    Grade,
+    RiskAssessment,
+    Settings,
+    Signal,
+    hookimpl,
+)
 
 WEIGHTS = {
     "broken_promise": 20, "missed_installment": 20, "bounced_payment": 25,
@@ -96,8 +104,8 @@ def huikuan_risk_score(
     counts = Counter(s.code for s in signals)
     score = min(100, sum(int(weights.get(code, 10)) * min(n, 3) for code, n in counts.items()))
     grade_from = {**GRADE_FROM, **dict(section.get("grades", {}))}
-    grade = "A"
-    for name in ("B", "C", "D", "E"):
+    grade: Grade = "A"
+    for name in GRADES[1:]:
         if score >= int(grade_from[name]):
             grade = name
     return RiskAssessment(score=score, grade=grade, signals=tuple(sorted(counts)),

@@ -19,6 +19,7 @@ from huikuan.core.account import CLASSES, Account
 from huikuan.core.errors import NotFound
 from huikuan.core.ledger import Ledger, event_data
 from huikuan.core.money import zero
+from huikuan.core.plugin import CreditPosition
 from huikuan.core.policy import PolicyHost, view_of
 from huikuan.projections.db import ViewDatabase
 from huikuan.projections.views import Projector, from_minor, to_minor
@@ -197,26 +198,22 @@ class Views:
                         stage, bool(hold), {"score": score, "grade": grade,
                                             "signals": json.loads(signals)}, day)
 
-    def credit_check(self, customer_id: str, amount: Decimal) -> dict[str, Any]:
-        """May we ship this much more? (前款不结，后货不送)"""
+    def credit_position(self, customer_id: str) -> CreditPosition:
+        """The figures a credit check rests on; the plugins decide
+        (``huikuan.core.credit.credit_check``)."""
         rows = self._q("SELECT currency, credit_limit_minor, supply_hold, unapplied_minor, "
-                       "risk_grade FROM hk_accounts WHERE customer_id = ?", (customer_id,))
+                       "risk_grade, credit_grade FROM hk_accounts WHERE customer_id = ?",
+                       (customer_id,))
         if not rows:
             raise NotFound(f"no customer {customer_id!r}", field="customer_id")
-        currency, limit_minor, hold, unapplied, grade = rows[0]
+        currency, limit_minor, hold, unapplied, risk_grade, credit_grade = rows[0]
         open_minor = self._q("SELECT COALESCE(SUM(open_minor), 0) FROM hk_invoices "
                              "WHERE customer_id = ?", (customer_id,))[0][0]
-        exposure = from_minor(int(open_minor) - int(unapplied), currency)
-        limit = from_minor(limit_minor, currency) if limit_minor is not None else None
-        reasons = []
-        if hold:
-            reasons.append("supply is on hold until the overdue debt is paid")
-        if limit is not None and exposure + amount > limit:
-            reasons.append(f"exposure {exposure} + {amount} exceeds the credit limit {limit}")
-        if grade == "E":
-            reasons.append("risk grade E")
-        return {"allowed": not reasons, "reasons": reasons, "exposure": exposure,
-                "credit_limit": limit, "currency": currency}
+        return CreditPosition(
+            customer_id=customer_id, currency=currency,
+            exposure=from_minor(int(open_minor) - int(unapplied), currency),
+            credit_limit=from_minor(limit_minor, currency) if limit_minor is not None else None,
+            supply_hold=bool(hold), risk_grade=risk_grade, credit_grade=credit_grade)
 
     # ---- worklist
 

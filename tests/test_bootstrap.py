@@ -19,7 +19,7 @@ from huikuan.adapters.workers import Workers
 from huikuan.core.access import issue_key
 from huikuan.core.clock import company_today, today_in
 from huikuan.core.commands import RegisterCustomer
-from huikuan.core.policy import PluginError
+from huikuan.core.policy import ALWAYS_ON, PluginError
 from tests.conftest import REPO
 
 REPO_PLUGINS = REPO / "plugins.toml"  # the company in Shanghai
@@ -74,7 +74,8 @@ def test_the_bootstrap_builds_every_part_from_one_environment(store, tmp_path):
         app.ledger.register_customer(RegisterCustomer(customer_id="C-1", name="华东贸易",
                                                       currency="CNY"))
         assert store.open().has_customer("C-1")  # the store HUIKUAN_DATABASE_URL names
-        assert sorted(app.host.versions) == ["classes", "risk"]  # the plugins it enables
+        # The plugins it enables, and the rules that were core's (they always run).
+        assert sorted(app.host.versions) == sorted(["classes", "risk", *ALWAYS_ON])
         assert app.settings.section("company")["timezone"] == "America/Los_Angeles"
         assert app.host.settings.env["HUIKUAN_LETTER_DIR"] == env["HUIKUAN_LETTER_DIR"]
         # One ledger and one policy under every part.
@@ -92,7 +93,7 @@ def test_arguments_override_the_environment(store, tmp_path):
         app.ledger.register_customer(RegisterCustomer(customer_id="C-1", name="x",
                                                       currency="CNY"))
         assert store.open().has_customer("C-1")
-        assert sorted(app.host.versions) == ["classes", "risk"]
+        assert sorted(app.host.versions) == sorted(["classes", "risk", *ALWAYS_ON])
 
 
 def test_a_bad_setting_is_reported_when_its_part_is_first_needed(tmp_path):

@@ -246,3 +246,36 @@ def test_sent_texts_count_towards_the_seven_attempts(ledger, host, webhook):
         subject="", body="", attempt=1), account=view_of(ledger.account("C-1")),
         now=MORNING + timedelta(hours=1))
     assert [v.allowed for v, _ in verdicts] == [False]
+
+
+def test_plugins_say_where_a_message_goes_and_whether_it_is_still_wanted(ledger, env, mailbox,
+                                                                        webhook):
+    """The recipient and the obsolete-demand rule are hooks: a plugin of the customer's
+    own takes over from the default rules, and what it decided is what happens."""
+    from huikuan.core.commands import ReceivePayment
+    from huikuan.core.plugin import ObsoleteVerdict, hookimpl
+
+    class Finance:
+        @hookimpl
+        def huikuan_message_recipient(self, request):
+            return "finance@acme.example" if request.channel == "email" else None
+
+        @hookimpl
+        def huikuan_message_obsolete(self, message):
+            # Texts are informational here: they go even once paid.
+            return ObsoleteVerdict(False) if message.channel == "sms" else None
+
+    host = PolicyHost(load_settings(REPO / "plugins.toml", env=env),
+                      extra_plugins=[("finance", Finance())], load_entry_points=False)
+    customer_with_notice(ledger, host)
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    recipients = {m.channel: m.recipient for m in ledger.account("C-1").messages.values()}
+    assert recipients == {"email": "finance@acme.example", "sms": "+86 21 5555 0001",
+                          "worklist": "li.wei"}
+    ledger.execute("C-1", ReceivePayment(payment_id="P-1", amount="1000.00", currency="CNY",
+                                         received_on=NOTICE_DAY))
+    summary = Dispatcher(ledger, host).run_once(MORNING)
+    assert summary.counts == Counter(cancelled=2, sent=1)
+    assert statuses(ledger) == {("notice", "email"): "cancelled", ("notice", "sms"): "sent",
+                                ("call_task", "worklist"): "cancelled"}
+    assert mailbox.messages == [] and len(webhook.requests) == 1

@@ -18,6 +18,7 @@ from huikuan.core.commands import (
     ReceivePayment,
     RegisterCustomer,
 )
+from huikuan.core.credit import credit_check
 from huikuan.core.cycle import DailyCycle
 from huikuan.core.outbox import Dispatcher
 from huikuan.projections.views import Projector, snapshot_tables
@@ -240,9 +241,9 @@ def test_worklist_limitations_credit_check_messages_and_feed(ledger, policy, vie
     # bounced): three years on.
     ending = views.limitations(date(2028, 10, 1), 60)
     assert [(r["customer_id"], r["deadline"]) for r in ending] == [("C-2", date(2028, 10, 31))]
-    check = views.credit_check("C-1", Decimal("48000"))
+    check = credit_check(views, policy, "C-1", Decimal("48000"))
     assert check["allowed"] is False and check["exposure"] == Decimal("2600.00")
-    assert views.credit_check("C-3", Decimal("100"))["allowed"] is True
+    assert credit_check(views, policy, "C-3", Decimal("100"))["allowed"] is True
     sent = views.messages(customer_id="C-1")
     assert {m["kind"] for m in sent} == {"lawyer_letter"}  # +48 days: straight to it
     assert "2100.00" in views.message(sent[0]["message_id"])["body"]

@@ -20,6 +20,7 @@ from huikuan.adapters.api.routing import answer, operation
 from huikuan.core import commands as c
 from huikuan.core.audit import verify
 from huikuan.core.clock import company_today
+from huikuan.core.credit import credit_check as check_credit
 from huikuan.core.errors import InvalidCommand
 from huikuan.projections.queries import Views
 
@@ -90,7 +91,8 @@ def credit_check(
         raise InvalidCommand("amount is a decimal such as 1250.00", field="amount") from None
     if not value.is_finite() or value < 0:
         raise InvalidCommand("amount is a decimal such as 1250.00", field="amount")
-    return answer(a.CreditCheck, _views(request).credit_check(customer_id, value))
+    decided = check_credit(_views(request), services(request).host, customer_id, value)
+    return answer(a.CreditCheck, decided)
 
 
 @operation("GET", "/aging", "getAging", tag="views")

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from huikuan.core import vocabulary
 from huikuan.core.money import ZERO
 
 
@@ -175,9 +176,8 @@ RECORDS: dict[str, type[Any]] = {
 
 # The vocabularies of the daily cycle: escalation stages, receivable classes and credit
 # grades. Defined here only; huikuan.core.account re-exports them.
-STAGES = ("none", "reminded", "notice", "warning", "hold", "lawyer_letter", "handoff")
-CLASSES = ("not_due", "in_collection", "doubtful", "bad", "dead")
-GRADES = ("A", "B", "C", "D", "E")
+# The vocabularies are the plugin API's (core.vocabulary); re-exported here for the account.
+STAGES, CLASSES, GRADES = vocabulary.STAGES, vocabulary.CLASSES, vocabulary.GRADES
 
 
 def account_id(customer_id: str) -> UUID:

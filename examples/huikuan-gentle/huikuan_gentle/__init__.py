@@ -1,6 +1,7 @@
 """A gentler ladder for key accounts: a courtesy call, a polite e-mail, a manager review.
 
-Only the public plugin API is used: ``core.plugin`` and the hooks in ``core.hookspecs``.
+Only the public plugin API is used: ``huikuan.core.plugin`` and the hooks in
+``huikuan.core.hookspecs``; its tests use ``huikuan.core.testing`` alone.
 """
 
 from __future__ import annotations

@@ -1,0 +1,68 @@
+"""The words huikuan records and plugins exchange, each a ``Literal`` type.
+
+The type is the one definition: the tuple beside it (``STAGES = get_args(Stage)``) is
+derived from it, in the order that matters (the escalation ladder from bottom to top,
+the classes from best to worst, the grades from best to worst). Plugin authors import
+them from :mod:`huikuan.core.plugin`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Stage = Literal["none", "reminded", "notice", "warning", "hold", "lawyer_letter", "handoff"]
+"""Where an account stands on the escalation ladder (催收程序), lowest first."""
+
+ReceivableClass = Literal["not_due", "in_collection", "doubtful", "bad", "dead"]
+"""The class of an open receivable (货款分类): 未收款, 催收款, 准呆款, 呆款, 死款."""
+
+Grade = Literal["A", "B", "C", "D", "E"]
+"""A credit grade or a risk grade, ``A`` best."""
+
+Demand = Literal["reminder", "notice", "warning", "lawyer_letter"]
+"""A message that demands payment from the customer."""
+
+Task = Literal["call_task", "visit_task", "manager_review", "handoff_review"]
+"""Work for a person, queued on the worklist."""
+
+MessageKind = Literal[Demand, Task]
+"""What a queued message is: a demand to the customer or a task for a person."""
+
+MessageChannel = Literal["email", "sms", "letter", "worklist"]
+"""How a queued message goes out (``worklist``: a task for the collector)."""
+
+MessageStatus = Literal["pending", "held", "sent", "failed", "cancelled"]
+"""Where a queued message is in the outbox."""
+
+ContactChannel = Literal["phone", "sms", "email", "letter", "visit", "wechat"]
+"""How a collector reached, or tried to reach, the customer."""
+
+Direction = Literal["outbound", "inbound"]
+
+ContactOutcome = Literal["reached", "no_answer", "refused", "promised", "disputed",
+                         "wrong_number"]
+
+PromiseStatus = Literal["pending", "kept", "broken"]
+
+PlanStatus = Literal["active", "broken"]
+
+Commitment = Literal["promise_kept", "promise_broken", "installment_missed"]
+"""What the review of promises and plans found."""
+
+Language = Literal["zh-CN", "en"]
+
+STAGES: tuple[Stage, ...] = get_args(Stage)
+CLASSES: tuple[ReceivableClass, ...] = get_args(ReceivableClass)
+GRADES: tuple[Grade, ...] = get_args(Grade)
+DEMANDS: tuple[Demand, ...] = get_args(Demand)
+TASKS: tuple[Task, ...] = get_args(Task)
+MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
+MESSAGE_CHANNELS: tuple[MessageChannel, ...] = get_args(MessageChannel)
+CONTACT_CHANNELS: tuple[ContactChannel, ...] = get_args(ContactChannel)
+
+__all__ = [
+    "CLASSES", "CONTACT_CHANNELS", "DEMANDS", "GRADES", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
+    "STAGES", "TASKS", "Commitment", "ContactChannel", "ContactOutcome", "Demand", "Direction",
+    "Grade", "Language", "MessageChannel", "MessageKind", "MessageStatus", "PlanStatus",
+    "PromiseStatus", "ReceivableClass", "Stage", "Task",
+]
