@@ -176,7 +176,7 @@ def cycle(
     ledger = _ledger()
     views = _views(ledger)
     try:
-        summary = DailyCycle(ledger, views.host, views).run(when, review_all=review_all)
+        summary = DailyCycle(ledger, _policy(), views).run(when, review_all=review_all)
     except InvalidCommand as error:
         err.print(f"[red]{error.message}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
@@ -220,7 +220,7 @@ def dispatch(
 def _views(ledger: Ledger) -> Views:
     from huikuan.projections.queries import Views
 
-    return Views(ledger, _policy()).fresh()
+    return Views(ledger).fresh()
 
 
 def _plain(value: object) -> object:
@@ -312,7 +312,7 @@ def projections_rebuild() -> None:
     from huikuan.projections.views import Projector
 
     ledger = _ledger()
-    projector = Projector(ledger, _policy())
+    projector = Projector(ledger)
     total = ledger.recorder.max_notification_id() or 0
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=err,

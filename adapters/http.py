@@ -677,7 +677,7 @@ def create_app(services: Services | None = None) -> Litestar:
         if owned:
             ledger = open_ledger()
             host = PolicyHost(load_settings())
-            app.state.services = Services(ledger, host, Views(ledger, host))
+            app.state.services = Services(ledger, host, Views(ledger))
             # The projection follower and the dispatcher run beside the API unless they
             # run as processes of their own (`huikuan workers`, for several replicas).
             if os.environ.get("HUIKUAN_IN_PROCESS_WORKERS", "1") != "0":

@@ -28,7 +28,7 @@ class Workers:
         self.host = host
         self.dispatch = dispatch
         self.stopping = threading.Event()
-        self.projector = Projector(ledger, host)
+        self.projector = Projector(ledger)
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:

@@ -169,7 +169,7 @@ def portfolio_bench(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         decoded = read_and_decode(ledger)
         floor = time.perf_counter() - started
-        projector = Projector(ledger, host)
+        projector = Projector(ledger)
         rebuild = timed(lambda: projector.rebuild(batch_size=5000))
         report(f"projection rebuild from {decoded:,} events", f"{rebuild:.1f} s",
                f"{floor:.1f} s read+decode", f"{rebuild / floor:.1f}x", "<= 2x")
@@ -178,7 +178,7 @@ def portfolio_bench(args: argparse.Namespace) -> None:
         # first cycle looks at every account; the next day's, at the accounts due.
         db = projector.db
         conn = db.connect()
-        views = Views(ledger, host, projector)
+        views = Views(ledger, projector)
         overdue_sql = ("SELECT DISTINCT customer_id FROM hk_invoices "
                        "WHERE open_minor > 0 AND due_on < ?")
         for label, day in (("first daily cycle", TODAY),

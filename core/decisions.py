@@ -1,0 +1,195 @@
+"""What the read views need from policy, decided by plugins and recorded as events.
+
+The views (``projections/``) never ask a plugin: a limitation deadline and a place in
+the worklist are decisions like a class or a stage, so the daily cycle asks the
+plugins when it reviews an account and records what they answered, with the plugin,
+its version and what it was based on. The views fold those events, so a rebuild
+gives the same rows whatever plugins are installed when it runs.
+
+- ``DeadlinesDecided``: the limitation deadline (诉讼时效) of each open invoice whose
+  deadline changed (``huikuan_limitation_deadline``); None: no plugin named one.
+- ``PriorityDecided``: the account's place in its collector's queue for the cycle's
+  date (``huikuan_worklist_priority``); ``priority`` None: the plugins left it out.
+
+The cycle reviews every account with a fact since its last review, and the first
+cycle of a store whose accounts have none of these events yet reviews every account
+(see ``core.cycle``), so each account gets them once and then whenever they change.
+
+Records made before these events existed, and facts recorded since the account was
+last reviewed, have no such decision yet. For them the views read the account as
+huikuan did before decisions were recorded, with the shipped rules frozen here
+(``v1_deadline``, ``v1_priority``: the ``limitation`` and ``priority`` plugins at
+their shipped settings, as of version 1). That reading depends on the recorded facts
+alone, so a store written by version 1 answers exactly as it did, and rebuilds the
+same, without a plugin and without appending anything to its accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from eventsourcing.utils import register_topic
+
+from huikuan.core.account import Account
+from huikuan.core.plugin import AccountView, InvoiceView
+
+# Where the account keeps the decisions below (set by their events' ``apply``; read
+# with a default, since accounts restored from older snapshots do not have them).
+_DEADLINES = "limitation_deadlines"
+_PRIORITY = "worklist_priority"
+
+
+class DeadlinesDecided(Account.Decision):
+    """The limitation deadlines of these invoices, as a plugin decided them."""
+
+    TOPIC = "huikuan:Account.DeadlinesDecided"
+    deadlines: dict[str, date | None]
+
+    def invoices_changed(self, account: Account) -> Collection[str] | None:
+        return list(self.deadlines)
+
+    def apply(self, account: Account) -> None:
+        setattr(account, _DEADLINES, {**recorded_deadlines(account), **self.deadlines})
+
+
+class PriorityDecided(Account.Decision):
+    """The account's place in its collector's queue on ``decided_on``."""
+
+    TOPIC = "huikuan:Account.PriorityDecided"
+    priority: int | None
+    reasons: list[str]
+    suggested_action: str
+
+    def invoices_changed(self, account: Account) -> Collection[str] | None:
+        return ()
+
+    def apply(self, account: Account) -> None:
+        # Plain values: the account's state goes into snapshots as JSON.
+        setattr(account, _PRIORITY, {
+            "decided_on": self.decided_on, "priority": self.priority,
+            "reasons": list(self.reasons), "suggested_action": self.suggested_action})
+
+
+# Defined outside the account's class body, so registered here (the library does it
+# for nested classes): a store holding them must resolve their topics on reading.
+for _event_class in (DeadlinesDecided, PriorityDecided):
+    register_topic(_event_class.TOPIC, _event_class)
+
+
+@dataclass(frozen=True)
+class Priority:
+    """A recorded (or, for older records, derived) place in the worklist."""
+
+    decided_on: date | None
+    score: int | None  # None: not on the worklist
+    reasons: tuple[str, ...] = ()
+    suggested_action: str = ""
+
+    def same_as(self, other: Priority | None) -> bool:
+        """The same place, whatever day it was decided on."""
+        return other is not None and (self.score, self.reasons, self.suggested_action) == (
+            other.score, other.reasons, other.suggested_action)
+
+
+def recorded_deadlines(account: Account) -> dict[str, date | None]:
+    """The deadlines decided so far, by invoice (an invoice not in it: none decided)."""
+    found: dict[str, date | None] = getattr(account, _DEADLINES, {})
+    return found
+
+
+def recorded_priority(account: Account) -> Priority | None:
+    """The place last decided for the account, or None if none was ever decided."""
+    found: dict[str, Any] | None = getattr(account, _PRIORITY, None)
+    if found is None:
+        return None
+    return Priority(found["decided_on"], found["priority"], tuple(found["reasons"]),
+                    found["suggested_action"])
+
+
+# ---- what the views show
+
+def limitation_deadline(account: Account, view: AccountView, invoice: InvoiceView) -> date | None:
+    """The deadline of an open invoice: as recorded, or read as version 1 did."""
+    recorded = recorded_deadlines(account)
+    if invoice.invoice_id in recorded:
+        return recorded[invoice.invoice_id]
+    return v1_deadline(invoice, view)
+
+
+def worklist_priority(account: Account, view: AccountView, as_of: date) -> Priority:
+    """The account's place in the worklist: the last one recorded, or for an account
+    never reviewed since decisions were recorded, read as version 1 did for ``as_of``."""
+    return recorded_priority(account) or v1_priority(view, as_of)
+
+
+# ---- the reading of version 1 (frozen: never change it with the plugins)
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def v1_deadline(invoice: InvoiceView, account: AccountView) -> date:
+    """Three years from the due date, or from the last instalment of a plan agreed for
+    the debt, an acknowledgment, a written promise or a payment settling part of it."""
+    start = invoice.due_on
+    for plan in account.plans:
+        if plan.agreed_on >= invoice.issued_on and plan.installments:
+            start = max(start, plan.installments[-1].due_on)
+    if invoice.acknowledged_on:
+        start = max(start, invoice.acknowledged_on)
+    for promise in account.promises:
+        if promise.written and promise.made_on >= invoice.issued_on:
+            start = max(start, promise.made_on)
+    for payment in account.payments_settling(invoice.invoice_id):
+        start = max(start, payment.received_on)
+    return _add_years(start, 3)
+
+
+_V1_GRADE_POINTS = {"A": 0, "B": 5, "C": 10, "D": 20, "E": 30}
+_V1_ACTIONS = {
+    "none": "no action", "reminded": "check payment arrives", "notice": "call",
+    "warning": "call and visit", "hold": "visit; supply on hold",
+    "lawyer_letter": "escalate: legal", "handoff": "hand off: agency or litigation",
+}
+
+
+def v1_priority(account: AccountView, as_of: date) -> Priority:
+    """The overdue amount (log scale), days past due, risk grade, a promise due that
+    day and a ladder task, added up; with the reasons and the action for the stage."""
+    overdue = account.undisputed_overdue(as_of)
+    demandable = account.demandable()
+    days = max((i.days_overdue(as_of) for i in demandable), default=0)
+    reasons: list[str] = []
+    score = 0
+    if overdue > 0:
+        score += int(10 * (overdue + 1).log10())
+        reasons.append(f"{overdue} {account.currency} overdue")
+        score += min(days, 365) // 5
+        reasons.append(f"past due since {min(i.due_on for i in demandable)}")
+    score += _V1_GRADE_POINTS.get(account.risk_grade, 0)
+    if account.risk_grade in ("D", "E"):
+        reasons.append(f"risk grade {account.risk_grade}")
+    due_today = [p for p in account.promises if p.status == "pending" and p.due_on == as_of]
+    if due_today:
+        score += 15
+        reasons.append("promise due today")
+    tasks = [m for m in account.messages if m.channel == "worklist"]
+    if tasks:
+        score += 10
+        reasons.append(f"ladder task: {tasks[-1].kind}")
+    action = _V1_ACTIONS.get(account.stage, "call")
+    if due_today:
+        action = "confirm promised payment"
+    return Priority(None, score, tuple(reasons), action)
+
+
+def based_on(view: AccountView, as_of: date) -> dict[str, Any]:
+    """What a priority was decided from, as recorded beside it."""
+    return {"undisputed_overdue": view.undisputed_overdue(as_of), "stage": view.stage,
+            "risk_grade": view.risk_grade}
