@@ -19,6 +19,7 @@ from huikuan.core.policy import PolicyHost, view_of
 from huikuan.projections.views import snapshot_tables
 from tests import portfolio
 from tests.conftest import REPO
+from tests.test_v1_store import v1_store  # noqa: F401 (a fixture)
 
 OTHER_POLICY = """
 [huikuan]
@@ -171,3 +172,30 @@ def test_the_first_cycle_after_an_earlier_version_reviews_every_account(
         assert decisions.recorded_priority(ledger.account(customer_id)) is not None
     # Then only the accounts due, as before.
     assert not DailyCycle(ledger, policy, views).run(date(2026, 3, 21)).reviewed_all
+
+
+def test_a_store_of_version_1_has_its_decisions_recorded_by_its_next_cycle(
+        v1_store, policy):  # noqa: F811 (the fixture imported above)
+    from huikuan.adapters.storage import open_ledger
+    from huikuan.projections.queries import Views
+
+    ledger = open_ledger(v1_store["HUIKUAN_DATABASE_URL"])
+    views = Views(ledger).fresh()
+    try:
+        ending = views.limitations(date(2026, 11, 24), 3650)
+        assert ending  # read from the facts as version 1 did
+        summary = DailyCycle(ledger, policy, views).run(date(2026, 11, 25), allow_future=True)
+        assert summary.reviewed_all and summary.accounts_reviewed == 40
+        for account_id in ledger.account_ids():
+            account = ledger.get(account_id)
+            open_ids = {i.invoice_id for i in view_of(account).open_invoices()}
+            assert open_ids <= set(decisions.recorded_deadlines(account))
+        # The shipped limitation plugin decides as version 1 read: the same deadlines.
+        assert views.fresh().limitations(date(2026, 11, 24), 3650) == ending
+        live = snapshot_tables(views.db, views.conn)
+        views.projector.rebuild()
+        assert snapshot_tables(views.db, views.conn) == live
+    finally:
+        views.close()
+        views.projector.close()
+        ledger.close()
