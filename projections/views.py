@@ -561,10 +561,10 @@ class Projector:
     def _refresh_worklist(self, cur: Any, as_of: date, skip: set[UUID]) -> None:
         """A cycle reviewed every account (the first, after a policy change, or with a
         plugin that names no dates): every account with open money is listed for its
-        date, with the priority last recorded (an account whose priority did not change
-        had nothing recorded, so is not in the batch). After a cycle of the accounts
-        due, those it reviewed were written with the batch, and the others' place did
-        not change (their plugins said so)."""
+        date, with the priority last recorded (those on which the cycle recorded
+        nothing are not in the batch). After a cycle of the accounts due, those it
+        reviewed were written with the batch, and the others' place did not change
+        (their plugins said so)."""
         rows = self.db.execute(cur, """SELECT a.account_id, a.version FROM hk_accounts a
             WHERE EXISTS (SELECT 1 FROM hk_invoices i
                           WHERE i.customer_id = a.customer_id AND i.open_minor > 0)
