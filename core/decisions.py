@@ -12,16 +12,22 @@ gives the same rows whatever plugins are installed when it runs.
   date (``huikuan_worklist_priority``); ``priority`` None: the plugins left it out.
 
 The cycle reviews every account with a fact since its last review, and the first
-cycle of a store whose accounts have none of these events yet reviews every account
-(see ``core.cycle``), so each account gets them once and then whenever they change.
+cycle of a store whose cycles did not record these yet reviews every account (see
+``core.cycle.RECORDS``), so each account gets them once, then whenever they change.
+A decision is as fresh as the account's last review: a payment that restarts the
+limitation period moves the recorded deadline at the next cycle, as it moves the
+stage or the class. (Deciding when a fact arrives too would need the ledger to know
+the policy host; ``DailyCycle.decide_for_views`` is the one place to call for it.)
 
-Records made before these events existed, and facts recorded since the account was
-last reviewed, have no such decision yet. For them the views read the account as
-huikuan did before decisions were recorded, with the shipped rules frozen here
-(``v1_deadline``, ``v1_priority``: the ``limitation`` and ``priority`` plugins at
-their shipped settings, as of version 1). That reading depends on the recorded facts
-alone, so a store written by version 1 answers exactly as it did, and rebuilds the
-same, without a plugin and without appending anything to its accounts.
+An invoice or account that no cycle has decided for (everything in a store written
+before these events existed; an invoice issued since the last review) is read as
+huikuan 1 read it, with the shipped rules frozen here: ``v1_deadline`` and
+``v1_priority``, the ``limitation`` and ``priority`` plugins at their shipped
+settings. That reading depends on the recorded facts alone, so a store written by
+version 1 opens, answers and rebuilds exactly as before, without a plugin and
+without anything appended to its accounts (its history and its event count stay
+what they were). Never change these two with the plugins: they are the meaning of
+old records, like an upcaster.
 """
 
 from __future__ import annotations
