@@ -199,3 +199,22 @@ def test_a_store_of_version_1_has_its_decisions_recorded_by_its_next_cycle(
         views.close()
         views.projector.close()
         ledger.close()
+
+
+def test_the_decisions_have_stable_topics_and_read_back_from_the_store(ledger, policy):
+    # Stored names: a change breaks every store that holds them (see test_storage).
+    assert decisions.DeadlinesDecided.TOPIC == "huikuan:Account.DeadlinesDecided"
+    assert decisions.PriorityDecided.TOPIC == "huikuan:Account.PriorityDecided"
+    portfolio.build(ledger)
+    DailyCycle(ledger, policy).run(date(2026, 3, 20))
+    fresh = ledger.repository.get(ledger.account("C-1").id, deepcopy_from_cache=False)
+    kinds = {type(e).__name__ for e in ledger.events.get(fresh.id)}
+    assert {"DeadlinesDecided", "PriorityDecided"} <= kinds
+    assert decisions.recorded_priority(fresh) == decisions.recorded_priority(
+        ledger.account("C-1"))
+    # And from a snapshot (the account's state is written as JSON there).
+    ledger.take_snapshot(fresh.id)
+    [snapshot] = ledger.snapshots.get(fresh.id)
+    restored = snapshot.mutate(None)
+    assert decisions.recorded_deadlines(restored) == decisions.recorded_deadlines(fresh)
+    assert decisions.recorded_priority(restored) == decisions.recorded_priority(fresh)
