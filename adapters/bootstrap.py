@@ -76,14 +76,14 @@ class Huikuan:
         """Folds the events into the read views (the views' own, for reads and rebuilds)."""
         from huikuan.projections.views import Projector
 
-        return Projector(self.ledger, self.host)
+        return Projector(self.ledger)
 
     @cached_property
     def views(self) -> Views:
         """Every query of the contract; call ``fresh()`` to read your own writes."""
         from huikuan.projections.queries import Views
 
-        return Views(self.ledger, self.host, self.projector)
+        return Views(self.ledger, self.projector)
 
     @cached_property
     def cycle(self) -> DailyCycle:

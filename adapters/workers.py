@@ -28,7 +28,7 @@ class Workers:
         self.stopping = threading.Event()
         # The follower has a projector (and a connection) of its own, apart from the
         # views' projector that the API's reads catch up through.
-        self.projector = Projector(app.ledger, app.host)
+        self.projector = Projector(app.ledger)
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:

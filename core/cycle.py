@@ -2,9 +2,11 @@
 
 For each account, in order: commitments (promises kept or broken, instalments
 missed), late interest, classes, risk, and the escalation ladder (stage, supply
-hold, messages queued). Each decision is recorded as an event naming the plugin,
-its version and what it was based on, in one atomic save per account; the same
-date again finds nothing new to record. A date before the last run is refused.
+hold, messages queued); then what the read views need from policy, the limitation
+deadlines and the place in the worklist (see ``core.decisions``). Each decision is
+recorded as an event naming the plugin, its version and what it was based on, in one
+atomic save per account; the same date again finds nothing new to record. A date
+before the last run is refused.
 
 A plugin that raises is reported with the account and the cycle goes on.
 """
@@ -24,6 +26,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from huikuan.core import decisions
 from huikuan.core.account import CLASSES, GRADES, STAGES, Account
 from huikuan.core.aggregate import ChainedAggregate
 from huikuan.core.errors import InvalidCommand
@@ -44,6 +47,10 @@ from huikuan.core.policy import PluginFailure, PluginRef, PolicyHost, huikuan_ve
 log = structlog.get_logger("huikuan.cycle")
 
 CYCLE_LOG_ID: UUID = uuid5(NAMESPACE_URL, "huikuan:cycle-log")
+# Raised when the cycle starts recording decisions it did not record before: the
+# policy it applies is then another, so its first run reviews every account once
+# (a store written before records them for all its accounts).
+RECORDS = "views-1"  # 1: limitation deadlines and worklist priorities (core.decisions)
 
 
 class CycleLog(ChainedAggregate):
@@ -168,6 +175,11 @@ class DailyCycle:
             return None
         return cycle_log
 
+    def fingerprint(self) -> str:
+        """The policy in force (the host's fingerprint) and what the cycle records."""
+        document = f"{self.host.fingerprint()}|{RECORDS}"
+        return hashlib.sha256(document.encode()).hexdigest()[:16]
+
     def last_as_of(self) -> date | None:
         cycle_log = self._log()
         return cycle_log.last_as_of if cycle_log else None
@@ -188,7 +200,7 @@ class DailyCycle:
         cycle_log = self._log()
         if cycle_log is None:
             return "first cycle"
-        if cycle_log.last_policy != self.host.fingerprint():
+        if cycle_log.last_policy != self.fingerprint():
             return "policy changed"
         undated = self.host.daily_reviewers()
         if undated:
@@ -221,8 +233,9 @@ class DailyCycle:
             def decide(account: Account, counts: Counter[str] = counts) -> bool:
                 counts.clear()  # a retry after a concurrent write decides afresh
                 self.decide(account, as_of, counts)
+                for_views = self.decide_for_views(account, as_of)
                 scheduled = self.schedule_review(account, as_of)
-                return bool(counts) or scheduled
+                return bool(counts) or for_views or scheduled
 
             try:
                 outcome = self.ledger.change(account.customer_id, "cycle", decide, account)
@@ -264,7 +277,7 @@ class DailyCycle:
             cycle_log.trigger_event(
                 CycleLog.CycleCompleted, as_of=summary.as_of, accounts=summary.accounts,
                 counts=dict(summary.counts), failures=len(summary.failures),
-                policy=self.host.fingerprint(), reviewed_all=summary.reviewed_all,
+                policy=self.fingerprint(), reviewed_all=summary.reviewed_all,
             )
             try:
                 self.ledger.save(cycle_log)
@@ -282,6 +295,53 @@ class DailyCycle:
         self._risk(account, as_of, counts)
         self._escalation(account, as_of, counts)
 
+    def decide_for_views(self, account: Account, as_of: date) -> bool:
+        """Ask the plugins what the read views need (limitation deadlines, the place in
+        the worklist) and record what changed since last decided. True if recorded."""
+        view = view_of(account)  # neither decision changes what the other is asked
+        deadlines = self._deadlines(account, view, as_of)
+        priority = self._priority(account, view, as_of)
+        return deadlines or priority
+
+    def _deadlines(self, account: Account, view: AccountView, as_of: date) -> bool:
+        recorded = decisions.recorded_deadlines(account)
+        by_plugin: dict[PluginRef, dict[str, date | None]] = {}
+        for invoice in view.open_invoices():
+            found = self.host.first("huikuan_limitation_deadline", invoice=invoice,
+                                    account=view)
+            deadline, ref = found if found else (None, _core())
+            if invoice.invoice_id in recorded and recorded[invoice.invoice_id] == deadline:
+                continue
+            by_plugin.setdefault(ref, {})[invoice.invoice_id] = deadline
+        for ref, changed in by_plugin.items():
+            # What each deadline ran from: the invoice's due date, and the account's
+            # facts (plans, promises, acknowledgments, payments) as recorded before it.
+            based_on = {"due_on": {i.invoice_id: i.due_on for i in view.invoices
+                                   if i.invoice_id in changed}}
+            account.record_decision(
+                decisions.DeadlinesDecided, decided_on=as_of, plugin=ref.name,
+                plugin_version=ref.version, based_on=_jsonable(based_on), deadlines=changed)
+        return bool(by_plugin)
+
+    def _priority(self, account: Account, view: AccountView, as_of: date) -> bool:
+        if view.undisputed_overdue(as_of) <= 0 and not view.demandable():
+            return False  # not on the worklist whatever a plugin says
+        found = self.host.first("huikuan_worklist_priority", account=view, as_of=as_of)
+        if found:
+            chosen, ref = found
+            priority = decisions.Priority(as_of, int(chosen.score), tuple(chosen.reasons),
+                                          chosen.suggested_action)
+        else:
+            priority, ref = decisions.Priority(as_of, None), _core()
+        if priority.same_as(decisions.recorded_priority(account)):
+            return False
+        account.record_decision(
+            decisions.PriorityDecided, decided_on=as_of, plugin=ref.name,
+            plugin_version=ref.version, based_on=_jsonable(decisions.based_on(view, as_of)),
+            priority=priority.score, reasons=list(priority.reasons),
+            suggested_action=priority.suggested_action)
+        return True
+
     def schedule_review(self, account: Account, as_of: date) -> bool:
         """Ask the plugins when the account next needs the cycle; record it if that
         changed. True if recorded."""
@@ -292,7 +352,7 @@ class DailyCycle:
         next_review = max(found[0][0], as_of + timedelta(days=1)) if found else None
         if not account.review_needed and account.next_review == next_review:
             return False
-        ref = found[0][1] if found else PluginRef("huikuan.cycle", huikuan_version())
+        ref = found[0][1] if found else _core()
         account.record_decision(
             Account.ReviewScheduled, decided_on=as_of, plugin=ref.name,
             plugin_version=ref.version,
@@ -458,6 +518,11 @@ class DailyCycle:
             invoice_ids=[i.invoice_id for i in invoices], deadline=deadline,
         )
         counts[f"message:{request.kind}"] += 1
+
+
+def _core() -> PluginRef:
+    """Who decided when no plugin did (the answer is then "none")."""
+    return PluginRef("huikuan.cycle", huikuan_version())
 
 
 def _recipient(host: PolicyHost, view: AccountView, request: MessageRequest) -> str | None:

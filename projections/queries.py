@@ -15,12 +15,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from huikuan.core import decisions
 from huikuan.core.account import CLASSES, Account
 from huikuan.core.errors import NotFound
 from huikuan.core.ledger import Ledger, event_data
 from huikuan.core.money import zero
 from huikuan.core.plugin import CreditPosition
-from huikuan.core.policy import PolicyHost, view_of
+from huikuan.core.policy import view_of
 from huikuan.projections.db import ViewDatabase
 from huikuan.projections.views import Projector, from_minor, to_minor
 
@@ -43,10 +44,9 @@ def _worst_class(classes: list[str]) -> str:
 class Views:
     """The read side: every query of the contract, over the projected tables."""
 
-    def __init__(self, ledger: Ledger, host: PolicyHost, projector: Projector | None = None):
+    def __init__(self, ledger: Ledger, projector: Projector | None = None):
         self.ledger = ledger
-        self.host = host
-        self.projector = projector or Projector(ledger, host)
+        self.projector = projector or Projector(ledger)
         self.db: ViewDatabase = self.projector.db
         # A connection per thread: the API answers many reads at once.
         self._local = threading.local()
@@ -233,19 +233,20 @@ class Views:
             return [{"customer_id": c, "priority": p, "reasons": json.loads(r),
                      "suggested_action": s, "overdue": from_minor(o, cur), "currency": cur}
                     for c, p, r, s, o, cur in rows]
-        # Another date: rank this collector's accounts with open money for it.
+        # Another date: this collector's accounts with open money, each with the place
+        # last recorded for it (the views ask no plugin), their overdue on that date.
         accounts = self._q(
             "SELECT account_id FROM hk_accounts a " + where.replace("collector", "a.collector")
             + (" AND " if where else " WHERE ")
             + "EXISTS (SELECT 1 FROM hk_invoices i WHERE i.customer_id = a.customer_id "
               "AND i.open_minor > 0)", params)
-        result = []
+        result: list[dict[str, Any]] = []
         for (account_id,) in accounts:
             account: Account = self.ledger.get(UUID(account_id))
             view = view_of(account)
             overdue = view.undisputed_overdue(as_of)
-            priority = self.host.decide("huikuan_worklist_priority", account=view, as_of=as_of)
-            if priority is None or not view.demandable():
+            priority = decisions.worklist_priority(account, view, as_of)
+            if priority.score is None or not view.demandable():
                 continue
             result.append({"customer_id": account.customer_id, "priority": priority.score,
                            "reasons": list(priority.reasons),

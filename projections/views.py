@@ -19,12 +19,17 @@ Tables (amounts are integers in the currency's minor unit):
 - ``hk_movements``: every change of an invoice's open amount, on its business date;
 - ``hk_class_changes``: every class decision, on its business date;
 - ``hk_messages``, ``hk_promises``: what the policy queued; promises and their fate;
-- ``hk_worklist``: each account's priority for the last cycle date (the priority plugin);
+- ``hk_worklist``: each account's recorded priority, its overdue amount on the last cycle date;
 - ``hk_open_by_due``: what is open now per collector, currency, class and due date,
   kept in step with ``hk_invoices``: today's aging by collector, currency or class
   sums a few thousand rows however many invoices there are;
 - ``hk_tracking``, ``hk_meta``: the position in the event log; the last cycle date and
   the date the worklist was last computed for.
+
+Nothing here asks a plugin. What the rows need from policy (a class, a stage, a
+limitation deadline, a place in the worklist) was decided by the plugins when the
+cycle reviewed the account and recorded as events (see ``core.decisions``), so the
+views folded again under any plugins.toml are the same, row for row.
 """
 
 from __future__ import annotations
@@ -41,12 +46,13 @@ from uuid import UUID
 
 import structlog
 
+from huikuan.core import decisions
 from huikuan.core.account import Account
 from huikuan.core.cycle import CycleLog
 from huikuan.core.ledger import Ledger, project
 from huikuan.core.money import minor_units
 from huikuan.core.plugin import AccountView
-from huikuan.core.policy import PolicyHost, view_of
+from huikuan.core.policy import view_of
 from huikuan.projections.db import ViewDatabase
 
 log = structlog.get_logger("huikuan.projections")
@@ -154,11 +160,10 @@ class _Batch:
 class Projector:
     """Keeps the read views up to date with the event log."""
 
-    def __init__(self, ledger: Ledger, host: PolicyHost, *, batch_size: int = 500,
+    def __init__(self, ledger: Ledger, *, batch_size: int = 500,
                  on_event: Callable[[int], None] | None = None,
                  keep_accounts: int = 2000) -> None:
         self.ledger = ledger
-        self.host = host
         self.db = ViewDatabase(ledger.env)
         self.batch_size = batch_size
         self.on_event = on_event  # a hook for tests and progress bars
@@ -436,7 +441,8 @@ class Projector:
                 REVIEW_NOW if account.review_needed else
                 account.next_review.isoformat() if account.next_review else REVIEW_NEVER))
             # A row changes when its invoice does, or, while money is open on it, when
-            # its limitation deadline may: that is asked again of the plugin each time.
+            # its limitation deadline may: a decision names its invoices, but an invoice
+            # no plugin has decided for yet is read as version 1 did, from the facts.
             if touched.invoices is None:
                 whole.append((customer,))
                 invoices = view.invoices
@@ -448,8 +454,7 @@ class Projector:
             for invoice in invoices:
                 deadline = None
                 if invoice.open_amount > 0:
-                    found = self.host.decide("huikuan_limitation_deadline", invoice=invoice,
-                                             account=view)
+                    found = decisions.limitation_deadline(account, view, invoice)
                     deadline = found.isoformat() if found else None
                 open_minor = to_minor(invoice.open_amount, c)
                 invoice_rows.append((
@@ -545,8 +550,8 @@ class Projector:
         overdue = view.undisputed_overdue(as_of)
         if overdue <= 0 and not view.demandable():
             return
-        priority = self.host.decide("huikuan_worklist_priority", account=view, as_of=as_of)
-        if priority is None:
+        priority = decisions.worklist_priority(account, view, as_of)
+        if priority.score is None:
             return
         self.db.execute(cur, "INSERT INTO hk_worklist VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
             account.customer_id, account.collector, as_of.isoformat(), int(priority.score),
@@ -555,9 +560,11 @@ class Projector:
 
     def _refresh_worklist(self, cur: Any, as_of: date, skip: set[UUID]) -> None:
         """A cycle reviewed every account (the first, after a policy change, or with a
-        plugin that names no dates): rank every account with open money for its date.
-        After a cycle of the accounts due, those it reviewed were ranked as written, and
-        the others' rank did not change (their plugins said so)."""
+        plugin that names no dates): every account with open money is listed for its
+        date, with the priority last recorded (those on which the cycle recorded
+        nothing are not in the batch). After a cycle of the accounts due, those it
+        reviewed were written with the batch, and the others' place did not change
+        (their plugins said so)."""
         rows = self.db.execute(cur, """SELECT a.account_id, a.version FROM hk_accounts a
             WHERE EXISTS (SELECT 1 FROM hk_invoices i
                           WHERE i.customer_id = a.customer_id AND i.open_minor > 0)

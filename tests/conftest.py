@@ -183,7 +183,7 @@ def webhook():
 def views(ledger, policy):
     from huikuan.projections.queries import Views
 
-    v = Views(ledger, policy)
+    v = Views(ledger)
     yield v
     v.close()
     v.projector.close()
@@ -198,7 +198,7 @@ def api(store, ledger, policy):
     from huikuan.core.access import ROLES, issue_key
     from huikuan.projections.queries import Views
 
-    views = Views(ledger, policy)
+    views = Views(ledger)
     keys = {role: issue_key(ledger, role)[1] for role in ROLES}
     with TestClient(create_app(Services(ledger, policy, views))) as client:
         client.keys = keys  # type: ignore[attr-defined]

@@ -6,12 +6,9 @@
 import os
 import sys
 
-from huikuan.adapters.settings import load_settings
 from huikuan.adapters.storage import ledger_env
 from huikuan.core.ledger import Ledger
-from huikuan.core.policy import PolicyHost
 from huikuan.projections.views import Projector
-from tests.conftest import REPO
 
 
 def main() -> None:
@@ -25,8 +22,7 @@ def main() -> None:
             os._exit(3)
 
     ledger = Ledger(env=ledger_env(url))
-    host = PolicyHost(load_settings(REPO / "plugins.toml", env={}), load_entry_points=False)
-    Projector(ledger, host, batch_size=batch_size, on_event=on_event).catch_up()
+    Projector(ledger, batch_size=batch_size, on_event=on_event).catch_up()
 
 
 if __name__ == "__main__":

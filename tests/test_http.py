@@ -248,7 +248,7 @@ def test_a_view_without_a_date_is_as_of_today_where_the_company_is(store, ledger
     settings = Settings({**policy.settings.sections, "company": {"timezone": zone}},
                         policy.settings.env)
     host = PolicyHost(settings, load_entry_points=False)
-    views = Views(ledger, host)
+    views = Views(ledger)
     key = {"Authorization": f"Bearer {issue_key(ledger, 'admin')[1]}"}
     today = today_in(zone)
     try:

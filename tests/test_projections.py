@@ -81,7 +81,7 @@ def test_rows_rewritten_only_where_events_say_equal_whole_accounts_rewritten(
         views.fresh()
     live = tables(views)
     assert any(row[-1] != "None" for row in live["hk_invoices"])  # deadlines were computed
-    oracle = WholeAccounts(ledger, policy)
+    oracle = WholeAccounts(ledger)
     oracle.rebuild(batch_size=1)
     assert snapshot_tables(oracle.db, oracle._conn) == live
     oracle.close()
@@ -293,7 +293,7 @@ def test_a_follower_applies_new_events_as_they_are_recorded(ledger, policy):
             seen.append(position)
             applied.notify_all()
 
-    projector = Projector(ledger, policy, on_event=on_event)
+    projector = Projector(ledger, on_event=on_event)
     stop = threading.Event()
     follower = threading.Thread(target=projector.follow, args=(stop,))
     follower.start()

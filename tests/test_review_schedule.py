@@ -51,7 +51,7 @@ def test_reviewing_only_the_accounts_due_decides_as_reviewing_all_every_day(
     try:
         scheduled, everyday = store.open(), other.open()
         host = policy(settings_env, interest)
-        views, others = Views(scheduled, host), Views(everyday, host)
+        views, others = Views(scheduled), Views(everyday)
         for ledger in (scheduled, everyday):
             generate(ledger, 30, 300, overdue=0.4, seed=5)
         reviewed = {"scheduled": 0, "everyday": 0}
@@ -92,7 +92,7 @@ def test_reviewing_only_the_accounts_due_decides_as_reviewing_all_every_day(
 def test_a_fact_a_plugin_without_dates_or_a_new_policy_makes_accounts_due(
         ledger, settings_env):
     host = policy(settings_env)
-    views = Views(ledger, host)
+    views = Views(ledger)
     generate(ledger, 5, 20, overdue=0.0, seed=2)
     day = date(2026, 11, 24)
     assert DailyCycle(ledger, host, views).run(day, allow_future=True).accounts_reviewed == 5

@@ -30,6 +30,8 @@ TOPICS = {
     "huikuan:Account.InterestCharged",
     "huikuan:Account.ClassChanged", "huikuan:Account.RiskChanged",
     "huikuan:Account.ReviewScheduled",
+    "huikuan:Account.DeadlinesDecided",
+    "huikuan:Account.PriorityDecided",
 }
 
 

@@ -6,6 +6,7 @@ when to record them. Each names the plugin, its version and its inputs.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -127,6 +128,36 @@ class Decisions(AccountState):
             account.review_needed = False
             account.next_review = self.next_review
             account.reviewed_on = self.decided_on
+
+    # What the read views need from policy (core.decisions explains why and how old
+    # records without them are read). The state lives on the account as plain values,
+    # read with a default: accounts restored from older snapshots do not have it.
+
+    class DeadlinesDecided(Decision):
+        """The limitation deadlines (诉讼时效) of these invoices, as a plugin decided them."""
+
+        TOPIC = "huikuan:Account.DeadlinesDecided"
+        deadlines: dict[str, date | None]
+
+        def invoices_changed(self, account: AccountState) -> Collection[str] | None:
+            return list(self.deadlines)
+
+        def apply(self, account: AccountState) -> None:
+            account.limitation_deadlines = {**account.limitation_deadlines, **self.deadlines}
+
+    class PriorityDecided(Decision):
+        """The account's place in its collector's queue (轻重缓急) on ``decided_on``."""
+
+        TOPIC = "huikuan:Account.PriorityDecided"
+        CHANGES_INVOICES = False
+        priority: int | None
+        reasons: list[str]
+        suggested_action: str
+
+        def apply(self, account: AccountState) -> None:
+            account.worklist_priority = {
+                "decided_on": self.decided_on, "priority": self.priority,
+                "reasons": list(self.reasons), "suggested_action": self.suggested_action}
 
     def record_decision(self, event_class: type[Decision], **fields: Any) -> None:
         """Record a decision the cycle made; the cycle has checked it against the state."""

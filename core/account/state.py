@@ -8,8 +8,10 @@ own events and commands; ``Account`` combines them (see core.account.aggregate).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from eventsourcing.domain import BaseAggregate, CanMutateAggregate
@@ -76,6 +78,10 @@ class AccountState(_Aggregate):
     review_needed: bool = True
     next_review: date | None = None
     reviewed_on: date | None = None
+    # What the views need from policy (core.decisions), replaced whole by each decision
+    # (never changed in place, so the shared class defaults are never written to).
+    limitation_deadlines: Mapping[str, date | None] = MappingProxyType({})
+    worklist_priority: Mapping[str, Any] | None = None
 
     def __init__(self) -> None:
         # Empty case file; Registered.apply fills in the customer.
