@@ -292,7 +292,11 @@ def worklist(
     limit: int = 20,
 ) -> None:
     """A collector's queue, most urgent first (轻重缓急)."""
-    rows = _views(_huikuan()).worklist(collector, _parse_date(as_of))
+    from huikuan.core.worklist import worklist as rank_worklist
+
+    hk = _huikuan()
+    rows = rank_worklist(_views(hk), _policy(hk), collector, _parse_date(as_of), None,
+                         _today(hk))
     table = Table(title=f"Worklist {collector or '(all)'}")
     for column in ("customer", "priority", "overdue", "suggested action", "why"):
         table.add_column(column)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -223,14 +223,26 @@ class Views:
 
     # ---- worklist
 
-    def worklist(self, collector: str | None, as_of: date | None = None,
-                 limit: int | None = None) -> list[dict[str, Any]]:
-        """The queue, most urgent first; ``limit``: only its head."""
+    def worklist_date(self, as_of: date | None, today: date) -> tuple[date, bool]:
+        """The date a worklist question means (``as_of``, else the last cycle's, else
+        ``today``), and whether these views hold the queue decided for it."""
         computed = self._q("SELECT value FROM hk_meta WHERE key = 'last_cycle'")
         cycle_date = date.fromisoformat(computed[0][0]) if computed else None
-        as_of = as_of or cycle_date or self.today()
+        day = as_of or cycle_date or today
+        return day, day == cycle_date
+
+    def worklist(self, collector: str | None, as_of: date | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+        """The queue as decided, most urgent first; ``limit``: only its head.
+
+        For the last cycle's date (the default) this is the queue the policy recorded.
+        For another date it is each account's last recorded place with its overdue on
+        that date: the views ask no plugin (``huikuan.core.worklist`` does, for adapters
+        that want the plugins' answer for that date).
+        """
+        day, decided = self.worklist_date(as_of, self.today())
         where, params = ("WHERE collector = ?", (collector,)) if collector else ("", ())
-        if as_of == cycle_date:
+        if decided:
             rows = self._q(
                 "SELECT customer_id, priority, reasons, suggested_action, overdue_minor, "
                 f"currency FROM hk_worklist {where} "
@@ -239,28 +251,31 @@ class Views:
             return [{"customer_id": c, "priority": p, "reasons": json.loads(r),
                      "suggested_action": s, "overdue": from_minor(o, cur), "currency": cur}
                     for c, p, r, s, o, cur in rows]
-        # Another date: this collector's accounts with open money, each with the place
-        # last recorded for it (the views ask no plugin), their overdue on that date.
-        accounts = self._q(
-            "SELECT account_id FROM hk_accounts a " + where.replace("collector", "a.collector")
-            + (" AND " if where else " WHERE ")
-            + "EXISTS (SELECT 1 FROM hk_invoices i WHERE i.customer_id = a.customer_id "
-              "AND i.open_minor > 0)", params)
         result: list[dict[str, Any]] = []
-        for (account_id,) in accounts:
-            account: Account = self.ledger.get(UUID(account_id))
+        for account in self.accounts_with_open_money(collector):
             view = view_of(account)
-            overdue = view.undisputed_overdue(as_of)
-            priority = decisions.worklist_priority(account, view, as_of)
+            priority = decisions.worklist_priority(account, view, day)
             if priority.score is None or not view.demandable():
                 continue
             result.append({"customer_id": account.customer_id, "priority": priority.score,
                            "reasons": list(priority.reasons),
                            "suggested_action": priority.suggested_action,
-                           "overdue": overdue, "currency": account.currency})
+                           "overdue": view.undisputed_overdue(day), "currency": account.currency})
         result.sort(key=lambda r: (-r["priority"], -to_minor(r["overdue"], r["currency"]),
                                    r["customer_id"]))
         return result[:limit] if limit else result
+
+    def accounts_with_open_money(self, collector: str | None) -> Iterator[Account]:
+        """The accounts (of ``collector``, or all) with an invoice still open."""
+        where, params = ("WHERE a.collector = ?", (collector,)) if collector else ("", ())
+        accounts = self._q(
+            "SELECT account_id FROM hk_accounts a " + where
+            + (" AND " if where else " WHERE ")
+            + "EXISTS (SELECT 1 FROM hk_invoices i WHERE i.customer_id = a.customer_id "
+              "AND i.open_minor > 0)", params)
+        for (account_id,) in accounts:
+            account: Account = self.ledger.get(UUID(account_id))
+            yield account
 
     # ---- messages
 

@@ -328,3 +328,29 @@ def test_the_three_routes_to_aging_agree(ledger, policy, views):
     live = tables(views)["hk_open_by_due"]
     views.projector.rebuild(batch_size=7)
     assert tables(views)["hk_open_by_due"] == live
+
+
+def test_the_worklist_for_another_date_is_the_plugins_answer_for_that_date(
+        ledger, policy, views):
+    from huikuan.core.policy import view_of
+    from huikuan.core.worklist import worklist
+
+    portfolio.build(ledger)
+    DailyCycle(ledger, policy).run(date(2026, 3, 20))
+    views.fresh()
+    today = date(2026, 3, 20)
+    # The last cycle's date: the queue the cycle recorded, whatever the plugins say now.
+    assert worklist(views, policy, "li.wei", None, None, today) == views.worklist("li.wei")
+    # Another date: the priority plugin asked for that date, over the accounts with money
+    # open, with their overdue on that date (nothing recorded).
+    later = date(2026, 5, 1)
+    queue = worklist(views, policy, "li.wei", later, None, today)
+    assert [r["customer_id"] for r in queue] == ["C-1", "C-3"]
+    for row in queue:
+        view = view_of(ledger.account(row["customer_id"]))
+        asked = policy.decide("huikuan_worklist_priority", account=view, as_of=later)
+        assert (row["priority"], row["reasons"]) == (asked.score, list(asked.reasons))
+        assert row["overdue"] == view.undisputed_overdue(later)
+    recorded = {r["customer_id"]: r["priority"] for r in views.worklist("li.wei")}
+    assert {r["customer_id"]: r["priority"] for r in queue} != recorded  # later, more urgent
+    assert worklist(views, policy, "li.wei", later, 1, today) == queue[:1]

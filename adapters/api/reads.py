@@ -22,6 +22,7 @@ from huikuan.core.audit import verify
 from huikuan.core.clock import company_today
 from huikuan.core.credit import credit_check as check_credit
 from huikuan.core.errors import InvalidCommand
+from huikuan.core.worklist import worklist as rank_worklist
 from huikuan.projections.queries import Views
 
 
@@ -116,7 +117,8 @@ def worklist(
     limit: Annotated[int | None, QueryParameter(ge=1, le=100000)] = None,
 ) -> list[a.WorkItem]:
     """A collector's queue, most urgent first; ``limit`` returns only its head."""
-    queue = _views(request).worklist(collector, _date(as_of, "as_of"), limit)
+    queue = rank_worklist(_views(request), services(request).host, collector,
+                          _date(as_of, "as_of"), limit, _today(request))
     return [answer(a.WorkItem, item) for item in queue]
 
 

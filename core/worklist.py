@@ -1,0 +1,59 @@
+"""The worklist (轻重缓急) for a business date: recorded, or asked of the plugins.
+
+The views hold the queue the policy decided for the last cycle's date (and kept up as
+facts arrived): that is the worklist people work from. For any other date, a manager
+looking back or ahead, the plugins are asked now, for that date, over the accounts
+with money open, and nothing is recorded. The views never ask a plugin; adapters call
+:func:`worklist`, which does, as :func:`huikuan.core.credit.credit_check` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Protocol
+
+from huikuan.core.account import Account
+from huikuan.core.money import minor_units
+from huikuan.core.policy import PolicyHost, view_of
+
+
+class Queues(Protocol):
+    """Whatever holds the decided queue and knows which accounts have money open."""
+
+    def worklist_date(self, as_of: date | None, today: date) -> tuple[date, bool]: ...
+
+    def worklist(self, collector: str | None, as_of: date | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]: ...
+
+    def accounts_with_open_money(self, collector: str | None) -> Iterable[Account]: ...
+
+
+def worklist(views: Queues, host: PolicyHost, collector: str | None, as_of: date | None,
+             limit: int | None, today: date) -> list[dict[str, Any]]:
+    """The queue, most urgent first (``limit``: only its head), for ``as_of``; without
+    one, for the last cycle's date, or ``today`` before any cycle ran."""
+    day, decided = views.worklist_date(as_of, today)
+    if decided:
+        return views.worklist(collector, day, limit)
+    return rank(views.accounts_with_open_money(collector), host, day, limit)
+
+
+def rank(accounts: Iterable[Account], host: PolicyHost, as_of: date,
+         limit: int | None = None) -> list[dict[str, Any]]:
+    """Ask the plugins (``huikuan_worklist_priority``) where each account stands on
+    ``as_of``; an account they leave out, or with nothing to demand, is not listed."""
+    result: list[dict[str, Any]] = []
+    for account in accounts:
+        view = view_of(account)
+        priority = host.decide("huikuan_worklist_priority", account=view, as_of=as_of)
+        if priority is None or not view.demandable():
+            continue
+        result.append({"customer_id": account.customer_id, "priority": priority.score,
+                       "reasons": list(priority.reasons),
+                       "suggested_action": priority.suggested_action,
+                       "overdue": view.undisputed_overdue(as_of), "currency": account.currency})
+    # Ties broken as the views break them: overdue in minor units, then the customer.
+    result.sort(key=lambda r: (-r["priority"], -int(r["overdue"].scaleb(minor_units(
+        r["currency"]))), r["customer_id"]))
+    return result[:limit] if limit else result
