@@ -9,6 +9,10 @@ atomic save per account; the same date again finds nothing new to record. A date
 before the last run is refused.
 
 A plugin that raises is reported with the account and the cycle goes on.
+
+The two decisions for the views are also made when facts arrive, between cycles
+(``decide_after_facts``, for ``after_facts_date``): the ledger calls it before it
+saves a command's facts, so a payment ranks the account again at once.
 """
 
 from __future__ import annotations
