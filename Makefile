@@ -19,7 +19,7 @@ install: $(BIN)/huikuan
 ## admin key (printed), and serve the API on http://127.0.0.1:8000 (Ctrl-C stops it).
 demo: install
 	$(BIN)/huikuan demo
-	$(BIN)/huikuan cycle --as-of $$(date +%F) || true
+	$(BIN)/huikuan cycle || true     # today where the company is ([company] timezone)
 	@echo "admin API key (keep it):"
 	@$(BIN)/huikuan keys create --role admin
 	$(BIN)/huikuan serve

@@ -86,7 +86,7 @@ class Huikuan:
         """Every query of the contract; call ``fresh()`` to read your own writes."""
         from huikuan.projections.queries import Views
 
-        return Views(self.ledger, self.projector)
+        return Views(self.ledger, self.projector, today=self.today)
 
     @cached_property
     def cycle(self) -> DailyCycle:

@@ -180,14 +180,14 @@ def history(
 
 @app.command()
 def cycle(
-    as_of: Annotated[str, typer.Option("--as-of", help="The business date to run for.")],
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The business date to run for (default: the company's today).")] = None,
     review_all: Annotated[bool, typer.Option(
         "--all", help="Look at every account, not only those due for review.")] = False,
 ) -> None:
     """Run the daily collection cycle for a business date over every account."""
-    when = _parse_date(as_of)
-    assert when is not None
     hk = _huikuan()
+    when = _parse_date(as_of) or _today(hk)
     _views(hk)  # the cycle reviews the accounts the views say are due: bring them up to date
     try:
         summary = hk.cycle.run(when, review_all=review_all)

@@ -11,8 +11,8 @@ the host holds every call site to it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import importlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,30 +24,17 @@ import pluggy
 from huikuan.core import hookspecs
 from huikuan.core.plugin import PROJECT, AccountView, Settings
 
-# The built-in plugins, by the name plugins.toml uses for them.
-DEFAULT_PLUGINS: dict[str, str] = {
-    "commitments": "huikuan.plugins.commitments",
-    "interest": "huikuan.plugins.interest",
-    "classes": "huikuan.plugins.classes",
-    "risk": "huikuan.plugins.risk",
-    "escalation": "huikuan.plugins.escalation",
-    "templates": "huikuan.plugins.templates",
-    "compliance": "huikuan.plugins.compliance",
-    "limitation": "huikuan.plugins.limitation",
-    "priority": "huikuan.plugins.priority",
-    "email": "huikuan.plugins.email",
-    "sms": "huikuan.plugins.sms",
-    "letters": "huikuan.plugins.letters",
-    "worklist": "huikuan.plugins.worklist",
-}
+# The built-in plugins, by the name plugins.toml uses for them. huikuan registers them
+# under the ``huikuan`` entry points of its own distribution (pyproject.toml), the
+# mechanism a third-party plugin uses too, so core names no module of theirs.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "commitments", "interest", "classes", "risk", "escalation", "templates", "compliance",
+    "limitation", "priority", "email", "sms", "letters", "worklist",
+)
 # Rules core applied itself before 0.2, now default plugins. They are registered
 # whatever plugins.toml names, so a plugins.toml written before keeps its behaviour;
 # each answers last (trylast), so a plugin of yours that answers takes over.
-ALWAYS_ON: dict[str, str] = {
-    "demands": "huikuan.plugins.demands",
-    "recipients": "huikuan.plugins.recipients",
-    "credit": "huikuan.plugins.credit",
-}
+ALWAYS_ON: tuple[str, ...] = ("demands", "recipients", "credit")
 ENTRY_POINT_GROUP = PROJECT
 
 
@@ -59,6 +46,19 @@ CYCLE_HOOKS = (
 
 # Hooks whose answers may change with the date alone: their plugins name the dates.
 DATED_HOOKS = (*CYCLE_HOOKS, "huikuan_worklist_priority")
+
+
+@functools.cache
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    """The installed plugins by name (read once per process: it scans every package).
+    A name huikuan itself registers is huikuan's, whatever else claims it."""
+    found = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP),
+                   key=lambda ep: _distribution(ep) == PROJECT)
+    return {ep.name: ep for ep in found}
+
+
+def _distribution(entry_point: metadata.EntryPoint) -> str | None:
+    return entry_point.dist.name if entry_point.dist else None
 
 
 def huikuan_version() -> str:
@@ -105,14 +105,12 @@ class PolicyHost:
         self.manager.add_hookspecs(hookspecs)
         self.versions: dict[str, str] = {}
         enabled = list(self.settings.section("huikuan").get("plugins", DEFAULT_PLUGINS))
-        available = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)} if (
-            load_entry_points
-        ) else {}
-        built_in = {**ALWAYS_ON, **DEFAULT_PLUGINS}
+        # Without load_entry_points only huikuan's own plugins are found (for tests that
+        # must not pick up whatever else is installed).
+        available = {name: ep for name, ep in _entry_points().items()
+                     if load_entry_points or _distribution(ep) == PROJECT}
         for name in [n for n in ALWAYS_ON if n not in enabled] + enabled:
-            if name in built_in:
-                self._register(name, importlib.import_module(built_in[name]), huikuan_version())
-            elif name in available:
+            if name in available:
                 entry_point = available[name]
                 version = entry_point.dist.version if entry_point.dist else "unknown"
                 self._register(name, entry_point.load(), version)

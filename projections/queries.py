@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from uuid import UUID
 
 from huikuan.core import decisions
 from huikuan.core.account import CLASSES, Account
+from huikuan.core.clock import company_today
 from huikuan.core.errors import NotFound
 from huikuan.core.ledger import Ledger, event_data
 from huikuan.core.money import zero
@@ -44,9 +46,13 @@ def _worst_class(classes: list[str]) -> str:
 class Views:
     """The read side: every query of the contract, over the projected tables."""
 
-    def __init__(self, ledger: Ledger, projector: Projector | None = None):
+    def __init__(self, ledger: Ledger, projector: Projector | None = None,
+                 today: Callable[[], date] | None = None):
         self.ledger = ledger
         self.projector = projector or Projector(ledger)
+        # "Today" when a question names no date: the company's (the bootstrap passes the
+        # one plugins.toml sets), never the server's date.
+        self.today = today or (lambda: company_today({}))
         self.db: ViewDatabase = self.projector.db
         # A connection per thread: the API answers many reads at once.
         self._local = threading.local()
@@ -180,7 +186,7 @@ class Views:
         if not rows:
             raise NotFound(f"no customer {customer_id!r}", field="customer_id")
         name, currency, stage, hold, score, grade, signals, unapplied = rows[0]
-        day = today or date.today()
+        day = today or self.today()
         invoices = []
         for invoice_id, amount, open_, due_on, disputed, class_ in self._q(
             "SELECT invoice_id, amount_minor, open_minor, due_on, disputed_minor, class "
@@ -222,7 +228,7 @@ class Views:
         """The queue, most urgent first; ``limit``: only its head."""
         computed = self._q("SELECT value FROM hk_meta WHERE key = 'last_cycle'")
         cycle_date = date.fromisoformat(computed[0][0]) if computed else None
-        as_of = as_of or cycle_date or date.today()
+        as_of = as_of or cycle_date or self.today()
         where, params = ("WHERE collector = ?", (collector,)) if collector else ("", ())
         if as_of == cycle_date:
             rows = self._q(
