@@ -34,6 +34,7 @@ from huikuan.core.policy import PolicyHost
 # Each part's module is imported where the part is built, so a command that only reads
 # the ledger starts without them (the read views bring in psycopg even for SQLite).
 if TYPE_CHECKING:
+    from huikuan.core.account import Account
     from huikuan.core.cycle import DailyCycle
     from huikuan.core.outbox import Dispatcher
     from huikuan.projections.queries import Views
@@ -58,6 +59,8 @@ class Huikuan:
         self.env = env
         self.plugins = plugins
         self._given_host = host
+        # Facts recorded through this ledger are decided for by the policy at once.
+        ledger.decide_after_facts = self._decide_after_facts
 
     @cached_property
     def settings(self) -> Settings:
@@ -99,6 +102,23 @@ class Huikuan:
         from huikuan.core.outbox import Dispatcher
 
         return Dispatcher(self.ledger, self.host, lock=dispatcher_lock(self.ledger.env))
+
+    @cached_property
+    def _policy(self) -> DailyCycle:
+        """The cycle's policy, without the views (a write needs no review schedule)."""
+        from huikuan.core.cycle import DailyCycle
+
+        return DailyCycle(self.ledger, self.host)
+
+    def _decide_after_facts(self, account: Account) -> None:
+        """What the views need decided again when facts arrive (the priority plugin,
+        the limitation plugin), for the last cycle's date; before any cycle, nothing:
+        the plugins are not even loaded."""
+        from huikuan.core.cycle import after_facts_date
+
+        as_of = after_facts_date(self.ledger, account)
+        if as_of is not None:
+            self._policy.decide_after_facts(account, as_of)
 
     def today(self, now: datetime | None = None) -> date:
         """Today where the company is (``[company] timezone``), never the server's date."""

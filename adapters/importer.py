@@ -130,6 +130,8 @@ def import_ledger(ledger: Ledger, path: Path, as_of: date,
     pending = [accounts[c] for c in sorted(changed)]
     for start in range(0, len(pending), SAVE_BATCH):
         chunk = pending[start:start + SAVE_BATCH]
+        for account in chunk:  # decided with its facts, as a command's are
+            ledger.decide_for_facts(account)
         summary.events += sum(len(a.pending_events) for a in chunk)
         ledger.save(*chunk)
         if progress:

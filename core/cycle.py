@@ -9,13 +9,17 @@ atomic save per account; the same date again finds nothing new to record. A date
 before the last run is refused.
 
 A plugin that raises is reported with the account and the cycle goes on.
+
+The two decisions for the views are also made when facts arrive, between cycles
+(``decide_after_facts``, for ``after_facts_date``): the ledger calls it before it
+saves a command's facts, so a payment ranks the account again at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -303,10 +307,14 @@ class DailyCycle:
         priority = self._priority(account, view, as_of)
         return deadlines or priority
 
-    def _deadlines(self, account: Account, view: AccountView, as_of: date) -> bool:
+    def _deadlines(self, account: Account, view: AccountView, as_of: date,
+                   only: Collection[str] | None = None) -> bool:
+        """Ask again for the open invoices (``only`` these, if given)."""
         recorded = decisions.recorded_deadlines(account)
         by_plugin: dict[PluginRef, dict[str, date | None]] = {}
         for invoice in view.open_invoices():
+            if only is not None and invoice.invoice_id not in only:
+                continue
             found = self.host.first("huikuan_limitation_deadline", invoice=invoice,
                                     account=view)
             deadline, ref = found if found else (None, _core())
@@ -341,6 +349,20 @@ class DailyCycle:
             priority=priority.score, reasons=list(priority.reasons),
             suggested_action=priority.suggested_action)
         return True
+
+    def decide_after_facts(self, account: Account, as_of: date) -> None:
+        """When facts arrive: decide again, for ``as_of`` (see ``after_facts_date``), the
+        account's place in the worklist and the deadlines of the invoices the pending
+        events may have moved, recording what changed beside the facts (the ledger
+        saves both at once). A plugin that fails leaves it to the next cycle: a fact
+        is never refused for a decision the views need."""
+        view = view_of(account)
+        try:
+            self._deadlines(account, view, as_of, deadlines_moved(account))
+            self._priority(account, view, as_of)
+        except Exception as error:
+            log.warning("cycle.after_facts_failed", customer_id=account.customer_id,
+                        error=repr(error))
 
     def schedule_review(self, account: Account, as_of: date) -> bool:
         """Ask the plugins when the account next needs the cycle; record it if that
@@ -518,6 +540,47 @@ class DailyCycle:
             invoice_ids=[i.invoice_id for i in invoices], deadline=deadline,
         )
         counts[f"message:{request.kind}"] += 1
+
+
+def after_facts_date(ledger: Ledger, account: Account) -> date | None:
+    """The date a fact arriving now is decided for: that of the last cycle, or the
+    day the cycle last reviewed the account if later (a cycle still running); None
+    before any cycle, when the views read the facts as version 1 did. The same date
+    the views ranked an account for when they asked the plugins themselves."""
+    try:
+        cycle_log: CycleLog = ledger.get(CYCLE_LOG_ID, copy=False)
+    except AggregateNotFoundError:
+        last = None
+    else:
+        last = cycle_log.last_as_of
+    dates = [d for d in (last, account.reviewed_on) if d is not None]
+    return max(dates) if dates else None
+
+
+# Facts the limitation period of any invoice may run from (plugins/limitation.py): a
+# plan agreed, a written promise. Others move only the invoices they change.
+_MOVE_EVERY_DEADLINE = (Account.PaymentPlanAgreed, Account.PromiseMade)
+
+
+def deadlines_moved(account: Account) -> set[str] | None:
+    """The invoices whose limitation deadline the account's pending events may have
+    moved; None: any of them."""
+    moved: set[str] = set()
+    for event in account.pending_events:
+        if isinstance(event, _MOVE_EVERY_DEADLINE):
+            return None
+        if isinstance(event, Account.PaymentBounced):
+            # Asked after the bounce, the payment settles nothing: what it settled is
+            # in the event.
+            moved.update(a["invoice_id"] for a in event.reversed_allocations)
+            continue
+        if not isinstance(event, Account.Event):
+            continue  # the registration: no invoice yet
+        changed = event.invoices_changed(account)
+        if changed is None:
+            return None
+        moved.update(changed)
+    return moved
 
 
 def _core() -> PluginRef:

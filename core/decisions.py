@@ -14,10 +14,12 @@ gives the same rows whatever plugins are installed when it runs.
 The cycle reviews every account with a fact since its last review, and the first
 cycle of a store whose cycles did not record these yet reviews every account (see
 ``core.cycle.RECORDS``), so each account gets them once, then whenever they change.
-A decision is as fresh as the account's last review: a payment that restarts the
-limitation period moves the recorded deadline at the next cycle, as it moves the
-stage or the class. (Deciding when a fact arrives too would need the ledger to know
-the policy host; ``DailyCycle.decide_for_views`` is the one place to call for it.)
+They are also decided when a fact arrives, for the date of the last cycle (as the
+views ranked an account when they asked the plugins themselves): the ledger asks
+``DailyCycle.decide_after_facts`` (wired by the bootstrap) for the priority and for
+the deadlines the new facts may have moved (an acknowledgment, a payment, a plan),
+and records what changed in the same save as the facts. Before any cycle has run,
+nothing is decided: the facts are read as version 1 read them.
 
 An invoice or account that no cycle has decided for (everything in a store written
 before these events existed; an invoice issued since the last review) is read as

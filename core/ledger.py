@@ -27,6 +27,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from huikuan.core.account import Account, account_id
+from huikuan.core.account.events import Decision
 from huikuan.core.commands import Command, RegisterCustomer
 from huikuan.core.errors import Conflict, DomainError, NotFound
 from huikuan.core.handlers import handle, handler_for
@@ -101,6 +102,20 @@ class Ledger(Application[UUID]):
         # that lock; two threads reading one account at once could copy it mid-update.
         # Reads of one aggregate therefore take turns (striped locks, a fixed number).
         self._read_locks = [threading.Lock() for _ in range(64)]
+
+    decide_after_facts: Callable[[Account], None] | None = None
+    """Asks the policy, when facts arrive, what the read views need decided again (the
+    place in the worklist, the limitation deadlines) and records it on the account
+    before it is saved, so facts and decisions are one save (the bootstrap sets it to
+    the cycle's policy; a bare ledger records the facts alone)."""
+
+    def decide_for_facts(self, account: Account) -> None:
+        """Let the policy decide after the account's pending events, if any is not a
+        decision already (the cycle decides for itself)."""
+        if self.decide_after_facts is not None and any(
+            not isinstance(event, Decision) for event in account.pending_events
+        ):
+            self.decide_after_facts(account)
 
     def get(self, aggregate_id: UUID, *, copy: bool = True) -> Any:
         """The aggregate as it stands now (a private copy unless ``copy`` is False)."""
@@ -214,6 +229,7 @@ class Ledger(Application[UUID]):
                 answer = copy.deepcopy(account)
                 self.checkin(account)
                 return Outcome(answer, recorded=False)
+            self.decide_for_facts(account)
             events = tuple(account.pending_events)
             try:
                 self.save(account)
