@@ -17,12 +17,13 @@ loads the plugins nor creates the read views (which a ``:memory:`` store cannot 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
 from huikuan.adapters.settings import load_settings
 from huikuan.adapters.storage import open_ledger
@@ -41,11 +42,32 @@ if TYPE_CHECKING:
     from huikuan.projections.views import Projector
 
 
+_T = TypeVar("_T")
+
+
+class part(cached_property[_T]):
+    """A part built on first use, once, whichever thread asks first: facts recorded
+    from request threads ask for the policy (Python 3.12 dropped cached_property's lock)."""
+
+    def __init__(self, build: Callable[[Any], _T]) -> None:
+        super().__init__(build)
+        self.lock = threading.RLock()
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> _T: ...
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> Self | _T:
+        if instance is None:
+            return self
+        with self.lock:
+            return super().__get__(instance, owner)
+
+
 class Huikuan:
     """The parts of one huikuan: the ledger, the policy, the views, the cycle, the dispatcher.
 
-    Parts are built on first use and then kept, so ask for them from one thread first
-    (the HTTP lifespan and :class:`~huikuan.adapters.workers.Workers` do) before sharing.
+    Parts are built on first use, once, and then kept.
     """
 
     def __init__(
@@ -62,40 +84,40 @@ class Huikuan:
         # Facts recorded through this ledger are decided for by the policy at once.
         ledger.decide_after_facts = self._decide_after_facts
 
-    @cached_property
+    @part
     def settings(self) -> Settings:
         """plugins.toml and the environment the plugins see (those of a given host)."""
         if self._given_host is not None:
             return self._given_host.settings
         return load_settings(self.plugins, self.env)
 
-    @cached_property
+    @part
     def host(self) -> PolicyHost:
         """The policy: the plugins plugins.toml enables."""
         return self._given_host or PolicyHost(self.settings)
 
-    @cached_property
+    @part
     def projector(self) -> Projector:
         """Folds the events into the read views (the views' own, for reads and rebuilds)."""
         from huikuan.projections.views import Projector
 
         return Projector(self.ledger)
 
-    @cached_property
+    @part
     def views(self) -> Views:
         """Every query of the contract; call ``fresh()`` to read your own writes."""
         from huikuan.projections.queries import Views
 
         return Views(self.ledger, self.projector, today=self.today)
 
-    @cached_property
+    @part
     def cycle(self) -> DailyCycle:
         """The daily collection cycle, reviewing the accounts the views say are due."""
         from huikuan.core.cycle import DailyCycle
 
         return DailyCycle(self.ledger, self.host, self.views)
 
-    @cached_property
+    @part
     def dispatcher(self) -> Dispatcher:
         """Sends queued messages; one at a time across processes (a lock in the store)."""
         from huikuan.adapters.locks import dispatcher_lock
@@ -103,7 +125,7 @@ class Huikuan:
 
         return Dispatcher(self.ledger, self.host, lock=dispatcher_lock(self.ledger.env))
 
-    @cached_property
+    @part
     def _policy(self) -> DailyCycle:
         """The cycle's policy, without the views (a write needs no review schedule)."""
         from huikuan.core.cycle import DailyCycle

@@ -184,3 +184,22 @@ def test_the_workers_run_on_the_bootstraps_parts(store, tmp_path):
         workers.start()
         workers.stop()
 
+
+
+def test_a_part_is_built_once_whichever_threads_ask_first(store, tmp_path):
+    import threading
+
+    with bootstrap(env={"HUIKUAN_DATABASE_URL": store.url,
+                        "HUIKUAN_PLUGINS": str(plugins_toml(tmp_path))}) as app:
+        start, seen = threading.Barrier(8), []
+
+        def ask() -> None:
+            start.wait()
+            seen.append((app.host, app.views, app.cycle))
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len({tuple(map(id, parts)) for parts in seen}) == 1
