@@ -279,3 +279,42 @@ def test_plugins_say_where_a_message_goes_and_whether_it_is_still_wanted(ledger,
     assert statuses(ledger) == {("notice", "email"): "cancelled", ("notice", "sms"): "sent",
                                 ("call_task", "worklist"): "cancelled"}
     assert mailbox.messages == [] and len(webhook.requests) == 1
+
+
+def test_a_notice_states_what_is_owed_when_it_is_sent_not_when_it_was_queued(
+    ledger, host, mailbox, webhook, api
+):
+    """Queued for 10,000.00; 2,000.00 paid and 3,000.00 disputed before it goes: the
+    e-mail, the text and the message kept for people all state the 5,000.00 left."""
+    from huikuan.core.commands import RaiseDispute, ReceivePayment
+
+    ledger.register_customer(RegisterCustomer(
+        customer_id="C-1", name="华东贸易有限公司", currency="CNY", collector="li.wei",
+        contacts=[{"name": "财务", "email": "ap1@acme.example", "phone": "+86 21 5555 0001"}]))
+    ledger.execute("C-1", invoice("I-1", "10000.00", date(2026, 1, 1)))
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    email = next(m for m in ledger.account("C-1").messages.values() if m.channel == "email")
+    assert "10000.00 CNY" in email.subject  # as queued
+    ledger.execute("C-1", ReceivePayment(payment_id="P-1", amount="2000.00", currency="CNY",
+                                         received_on=NOTICE_DAY))
+    ledger.execute("C-1", RaiseDispute(dispute_id="D-1", invoice_id="I-1", amount="3000.00",
+                                       raised_on=NOTICE_DAY))
+    assert Dispatcher(ledger, host).run_once(MORNING).counts == Counter(sent=3)
+    [mail] = mailbox.messages
+    text = mail.get_payload(decode=True).decode()
+    assert "5000.00 CNY" in mail["Subject"] and "5000.00 CNY" in text
+    assert "10000.00" not in mail["Subject"] + text
+    assert "2026-02-08" in text  # the deadline given when queued stands
+    [sms] = webhook.requests
+    assert "5000.00 CNY" in sms["json"]["text"] and "10000.00" not in sms["json"]["text"]
+    # What people see is what was sent.
+    admin = api.as_role("admin")
+    kept = api.get(f"/v1/messages/{email.message_id}", headers=admin).json()
+    assert kept["status"] == "sent"
+    assert kept["subject"] == mail["Subject"] and "5000.00 CNY" in kept["body"]
+    assert "10000.00" not in kept["subject"] + kept["body"]
+    listed = api.get("/v1/messages?customer_id=C-1", headers=admin).json()
+    assert {m["subject"] for m in listed if m["kind"] == "notice"} == {kept["subject"]}
+    # The task for the collector is not a demand: it is unchanged.
+    task = next(m for m in ledger.account("C-1").messages.values() if m.channel == "worklist")
+    assert task.status == "sent"
