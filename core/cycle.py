@@ -522,12 +522,7 @@ class DailyCycle:
             language=view.language, amount=amount, currency=view.currency,
             invoices=invoices, deadline=deadline, as_of=as_of,
         )
-        rendered = self.host.first("huikuan_render_message", draft=draft, account=view)
-        if rendered is None:
-            text = RenderedMessage(subject=f"{request.kind} {amount} {view.currency}", body="")
-            renderer = None
-        else:
-            text, renderer = rendered[0], rendered[1]
+        text, renderer = render_message(self.host, draft, view)
         based_on = {
             **decision.based_on,
             "rendered_by": f"{renderer.name} {renderer.version}" if renderer else None,
@@ -540,6 +535,19 @@ class DailyCycle:
             invoice_ids=[i.invoice_id for i in invoices], deadline=deadline,
         )
         counts[f"message:{request.kind}"] += 1
+
+
+def render_message(host: PolicyHost, draft: MessageDraft,
+                   view: AccountView) -> tuple[RenderedMessage, PluginRef | None]:
+    """The text of a message, as the template plugins write it (``huikuan_render_message``),
+    and who wrote it (None: no plugin did, a bare subject). The cycle renders when it
+    queues; the dispatcher renders again when the account changed before sending."""
+    rendered = host.first("huikuan_render_message", draft=draft, account=view)
+    if rendered is None:
+        return RenderedMessage(subject=f"{draft.kind} {draft.amount} {draft.currency}",
+                               body=""), None
+    text: RenderedMessage = rendered[0]
+    return text, rendered[1]
 
 
 def after_facts_date(ledger: Ledger, account: Account) -> date | None:

@@ -13,24 +13,32 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import cast
 from uuid import UUID
 
 import structlog
 
-from huikuan.core.account import Account
+from huikuan.core.account import Account, account_id
+from huikuan.core.account.records import Message
+from huikuan.core.clock import today_in
+from huikuan.core.cycle import render_message
 from huikuan.core.ledger import Ledger
 from huikuan.core.plugin import (
+    DEMANDS,
     AccountView,
     ContactVerdict,
     DeliveryError,
     DeliveryReceipt,
+    Language,
     MessageChannel,
+    MessageDraft,
     MessageKind,
     ObsoleteVerdict,
     OutgoingMessage,
+    RenderedMessage,
 )
 from huikuan.core.policy import PluginFailure, PolicyHost, view_of
 
@@ -133,10 +141,11 @@ class Dispatcher:
             self._record(customer_id, message_id, Account.MessageCancelled, cancelled_at=now,
                          reason=verdict.reason)
             return "cancelled"
+        text = self.restate(account, view, message, now)
         outgoing = OutgoingMessage(
             message_id=message.message_id, customer_id=customer_id,
             kind=cast(MessageKind, message.kind), channel=cast(MessageChannel, message.channel),
-            recipient=message.recipient, subject=message.subject, body=message.body,
+            recipient=message.recipient, subject=text.subject, body=text.body,
             attempt=message.attempts + 1,
         )
         holds: list[ContactVerdict] = [
@@ -171,11 +180,56 @@ class Dispatcher:
                         retry=retry_at is not None)
             return "failed" if retry_at is None else "retry"
         if not self._record(customer_id, message_id, Account.MessageSent, sent_at=now,
-                            attempt=outgoing.attempt, receipt=receipt.reference):
+                            attempt=outgoing.attempt, receipt=receipt.reference,
+                            subject=outgoing.subject, body=outgoing.body):
             return "skipped"
         log.info("message.sent", customer_id=customer_id, message_id=message_id,
                  channel=outgoing.channel, attempt=outgoing.attempt)
         return "sent"
+
+    def restate(self, account: Account, view: AccountView, message: Message,
+                now: datetime) -> RenderedMessage:
+        """The text to send: a demand states what is owed when it is sent.
+
+        The queued text was written when the cycle queued the demand; a payment, credit
+        note, dispute or write-off since then changes what may be demanded. The demand is
+        written again, by the same template plugins, for the undisputed money still open
+        on the invoices it is about, as of the sending day; its deadline stands. When
+        nothing changed (the same text for the day it was queued) it goes as queued.
+        Tasks and messages about no invoices go as queued.
+        """
+        as_queued = RenderedMessage(subject=message.subject, body=message.body)
+        if message.kind not in DEMANDS or not message.invoice_ids:
+            return as_queued
+        queued = self._queued(account, message.message_id)
+        chosen = set(message.invoice_ids)
+        invoices = tuple(i for i in view.demandable() if i.invoice_id in chosen)
+        if queued is None or not invoices:
+            # Nothing left: a plugin kept it (huikuan_message_obsolete), as queued.
+            return as_queued
+        draft = MessageDraft(
+            message_id=message.message_id, kind=cast(MessageKind, message.kind),
+            channel=cast(MessageChannel, message.channel),
+            language=cast(Language, queued.language),
+            amount=sum((i.undisputed_open for i in invoices), Decimal(0)),
+            currency=view.currency, invoices=invoices, deadline=queued.deadline,
+            as_of=queued.decided_on,
+        )
+        if render_message(self.host, draft, view)[0] == as_queued:
+            return as_queued
+        restated, _ = render_message(
+            self.host, replace(draft, as_of=today_in(view.timezone, now)), view)
+        log.info("message.restated", customer_id=account.customer_id,
+                 message_id=message.message_id, queued=str(queued.amount),
+                 now_owed=str(draft.amount))
+        return restated
+
+    def _queued(self, account: Account, message_id: str) -> Account.MessageQueued | None:
+        """The decision that queued a message (its language and deadline), newest first."""
+        for event in self.ledger.events.get(account_id(account.customer_id), desc=True):
+            if isinstance(event, Account.MessageQueued) and event.message_id == message_id:
+                return event
+        return None
 
     def obsolete(self, account: AccountView, message_id: str) -> ObsoleteVerdict | None:
         """Whether the plugins find a queued message no longer wanted (paid since,

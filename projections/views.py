@@ -531,9 +531,13 @@ class Projector:
         for message in messages:
             position = batch.message_positions.get(message.message_id)
             if position is None:
+                # Once sent, the subject and body are what was sent (core.outbox restates
+                # a demand for what is owed then), not what was queued.
                 self.db.execute(
-                    cur, "UPDATE hk_messages SET status = ?, attempts = ? WHERE message_id = ?",
-                    (message.status, message.attempts, message.message_id))
+                    cur, "UPDATE hk_messages SET status = ?, attempts = ?, subject = ?, body = ? "
+                    "WHERE message_id = ?",
+                    (message.status, message.attempts, message.subject, message.body,
+                     message.message_id))
             else:
                 self.db.execute(cur, "DELETE FROM hk_messages WHERE message_id = ?",
                                 (message.message_id,))

@@ -295,6 +295,9 @@ def test_a_notice_states_what_is_owed_when_it_is_sent_not_when_it_was_queued(
     DailyCycle(ledger, host).run(NOTICE_DAY)
     email = next(m for m in ledger.account("C-1").messages.values() if m.channel == "email")
     assert "10000.00 CNY" in email.subject  # as queued
+    admin = api.as_role("admin")
+    queued = api.get(f"/v1/messages/{email.message_id}", headers=admin).json()
+    assert queued["status"] == "pending" and "10000.00 CNY" in queued["body"]
     ledger.execute("C-1", ReceivePayment(payment_id="P-1", amount="2000.00", currency="CNY",
                                          received_on=NOTICE_DAY))
     ledger.execute("C-1", RaiseDispute(dispute_id="D-1", invoice_id="I-1", amount="3000.00",
@@ -308,7 +311,6 @@ def test_a_notice_states_what_is_owed_when_it_is_sent_not_when_it_was_queued(
     [sms] = webhook.requests
     assert "5000.00 CNY" in sms["json"]["text"] and "10000.00" not in sms["json"]["text"]
     # What people see is what was sent.
-    admin = api.as_role("admin")
     kept = api.get(f"/v1/messages/{email.message_id}", headers=admin).json()
     assert kept["status"] == "sent"
     assert kept["subject"] == mail["Subject"] and "5000.00 CNY" in kept["body"]

@@ -66,18 +66,34 @@ class Delivery(AccountState):
             message.next_attempt_at = self.until
 
     class MessageSent(Event):
+        """A message went out, with the text that went: a demand states what is owed
+        when it is sent, which may differ from what was queued."""
+
         TOPIC = "huikuan:Account.MessageSent"
+        # v2 records the subject and body sent; v1 sent the text as queued (None).
+        class_version = 2
         DATE_FIELD = "sent_at"
         CHANGES_INVOICES = False
         message_id: str
         sent_at: datetime
         attempt: int
         receipt: str | None
+        subject: str | None = None
+        body: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["subject"] = None
+            state["body"] = None
 
         def apply(self, account: AccountState) -> None:
             message = account.queued_message(self.message_id)
             if message is None:
                 return
+            if self.subject is not None:
+                message.subject = self.subject
+            if self.body is not None:
+                message.body = self.body
             message.status = "sent"
             message.sent_at = self.sent_at
             message.attempts = self.attempt
