@@ -4,6 +4,8 @@ A demand (reminder, notice, warning, lawyer's letter) or a task for a person is
 cancelled before it goes out if nothing it demands is still owed undisputed (paid,
 credited or disputed since it was queued), or if since it was queued the customer
 promised to pay or agreed a payment plan. Other messages are left to other plugins.
+A demand still wanted but for less than was queued is written again for what is owed
+when it is sent (core.outbox ``Dispatcher.restate``).
 """
 
 from __future__ import annotations

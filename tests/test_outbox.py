@@ -320,3 +320,33 @@ def test_a_notice_states_what_is_owed_when_it_is_sent_not_when_it_was_queued(
     # The task for the collector is not a demand: it is unchanged.
     task = next(m for m in ledger.account("C-1").messages.values() if m.channel == "worklist")
     assert task.status == "sent"
+
+
+def test_credit_notes_and_write_offs_count_and_the_text_goes_as_queued_when_nothing_changed(
+    ledger, host, mailbox
+):
+    from huikuan.core.commands import IssueCreditNote, WriteOff
+
+    for n in (1, 2):
+        ledger.register_customer(RegisterCustomer(
+            customer_id=f"C-{n}", name="华东贸易有限公司", currency="CNY",
+            contacts=[{"name": "财务", "email": f"ap{n}@acme.example"}]))
+        ledger.execute(f"C-{n}", invoice("I-1", "6000.00", date(2026, 1, 1)))
+        ledger.execute(f"C-{n}", invoice("I-2", "4000.00", date(2026, 1, 1)))
+    DailyCycle(ledger, host).run(NOTICE_DAY)
+    queued = {n: next(m for m in ledger.account(f"C-{n}").messages.values()
+                      if m.channel == "email") for n in (1, 2)}
+    # C-1: 1,000.00 credited on I-1, I-2 written off whole: 5,000.00 left, on I-1 only.
+    ledger.execute("C-1", IssueCreditNote(credit_note_id="CN-1", invoice_id="I-1",
+                                          amount="1000.00", issued_on=NOTICE_DAY))
+    ledger.execute("C-1", WriteOff(invoice_id="I-2", amount="4000.00",
+                                   written_off_on=NOTICE_DAY))
+    Dispatcher(ledger, host).run_once(MORNING)
+    mails = {m["To"]: m for m in mailbox.messages}
+    restated = mails["ap1@acme.example"].get_payload(decode=True).decode()
+    assert "5000.00 CNY" in mails["ap1@acme.example"]["Subject"]
+    assert "I-1" in restated and "I-2" not in restated and "10000.00" not in restated
+    # C-2: nothing changed, so what went is exactly what was queued.
+    sent = ledger.account("C-2").messages[queued[2].message_id]
+    assert (sent.subject, sent.body) == (queued[2].subject, queued[2].body)
+    assert mails["ap2@acme.example"]["Subject"] == queued[2].subject

@@ -70,7 +70,7 @@ class Delivery(AccountState):
         when it is sent, which may differ from what was queued."""
 
         TOPIC = "huikuan:Account.MessageSent"
-        # v2 records the subject and body sent; v1 sent the text as queued (None).
+        # v2 records the subject and body sent; v1 sent the text as queued.
         class_version = 2
         DATE_FIELD = "sent_at"
         CHANGES_INVOICES = False
@@ -83,8 +83,10 @@ class Delivery(AccountState):
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state["subject"] = None
-            state["body"] = None
+            # Nothing to add: a v1 event reads ``subject`` and ``body`` as their class
+            # defaults (None: the queued text went). Adding them to its state would
+            # change what the history shows of an event recorded long ago.
+            pass
 
         def apply(self, account: AccountState) -> None:
             message = account.queued_message(self.message_id)
