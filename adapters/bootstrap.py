@@ -112,10 +112,13 @@ class Huikuan:
 
     @part
     def cycle(self) -> DailyCycle:
-        """The daily collection cycle, reviewing the accounts the views say are due."""
+        """The daily collection cycle, reviewing the accounts the views say are due; one
+        at a time on the store across processes (a lock in the store)."""
+        from huikuan.adapters.locks import cycle_lock
         from huikuan.core.cycle import DailyCycle
 
-        return DailyCycle(self.ledger, self.host, self.views)
+        return DailyCycle(self.ledger, self.host, self.views,
+                          lock=cycle_lock(self.ledger.env))
 
     @part
     def dispatcher(self) -> Dispatcher:

@@ -1,7 +1,8 @@
 """The ``huikuan`` command line (typer + rich).
 
 Exit codes scripts can trust: 0 done, 1 the check failed (an audit found damage),
-2 bad usage or input, 3 not found.
+2 bad usage or input, 3 not found, 4 busy (another cycle is running on the store: try
+again when it has finished).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from huikuan.adapters.settings import SettingsError
 from huikuan.adapters.storage import ConfigurationError
 from huikuan.core.account import Account
 from huikuan.core.audit import verify
+from huikuan.core.cycle import CycleRunning
 from huikuan.core.errors import InvalidCommand, NotFound
 from huikuan.core.policy import PluginError, PolicyHost
 
@@ -41,7 +43,7 @@ app.add_typer(projections_app, name="projections")
 console = Console(emoji=False, highlight=False)
 err = Console(stderr=True, emoji=False, highlight=False)
 
-EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
+EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_BUSY = 1, 2, 3, 4
 
 
 def _huikuan() -> Huikuan:
@@ -191,6 +193,9 @@ def cycle(
     _views(hk)  # the cycle reviews the accounts the views say are due: bring them up to date
     try:
         summary = hk.cycle.run(when, review_all=review_all)
+    except CycleRunning as error:
+        err.print(f"[red]cycle {when} not run: {error.message}[/red]")
+        raise typer.Exit(EXIT_BUSY) from None
     except InvalidCommand as error:
         err.print(f"[red]{error.message}[/red]")
         raise typer.Exit(EXIT_USAGE) from None

@@ -6,7 +6,8 @@ hold, messages queued); then what the read views need from policy, the limitatio
 deadlines and the place in the worklist (see ``core.decisions``). Each decision is
 recorded as an event naming the plugin, its version and what it was based on, in one
 atomic save per account; the same date again finds nothing new to record. A date
-before the last run is refused.
+before the last run is refused, and so is a run while another is under way on the same
+store (any date, any process): the cycle holds a lock it is given for the whole run.
 
 A plugin that raises is reported with the account and the cycle goes on.
 
@@ -18,8 +19,10 @@ saves a command's facts, so a payment ranks the account again at once.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +36,7 @@ from eventsourcing.persistence import IntegrityError
 from huikuan.core import decisions
 from huikuan.core.account import CLASSES, GRADES, STAGES, Account
 from huikuan.core.aggregate import ChainedAggregate
-from huikuan.core.errors import InvalidCommand
+from huikuan.core.errors import Conflict, InvalidCommand
 from huikuan.core.ledger import Ledger
 from huikuan.core.plugin import (
     AccountView,
@@ -145,6 +148,29 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+class CycleRunning(Conflict):
+    """Another cycle is under way on this store: this one was refused, nothing recorded."""
+
+
+CycleLock = Callable[[], AbstractContextManager[bool]]
+"""One cycle at a time: entered for the whole run, it yields whether this run may go on
+(False: another holds it). A port: the adapters give one shared by the processes on a
+store (``huikuan.adapters.locks.cycle_lock``)."""
+
+_PROCESS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _process_lock() -> Iterator[bool]:
+    """Without a lock given, one cycle at a time in this process."""
+    acquired = _PROCESS_LOCK.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            _PROCESS_LOCK.release()
+
+
 class ReviewSchedule(Protocol):
     """Where the cycle finds the accounts due for review: a port, answered by the
     projections (an index of each account's next review date)."""
@@ -165,10 +191,12 @@ class DailyCycle:
     """
 
     def __init__(self, ledger: Ledger, host: PolicyHost,
-                 schedule: ReviewSchedule | None = None) -> None:
+                 schedule: ReviewSchedule | None = None,
+                 lock: CycleLock | None = None) -> None:
         self.ledger = ledger
         self.host = host
         self.schedule = schedule
+        self.lock = lock or _process_lock
 
     # ---- the run
 
@@ -213,6 +241,18 @@ class DailyCycle:
 
     def run(self, as_of: date, *, allow_future: bool = False,
             review_all: bool = False) -> CycleSummary:
+        """Run the cycle for ``as_of``. Raises :class:`CycleRunning` when another cycle
+        holds the lock: two at once, for different dates, would each decide from what
+        the other had not yet recorded (a stage set back, a letter queued twice)."""
+        with self.lock() as acquired:
+            if not acquired:
+                msg = ("another cycle is running on this store; "
+                       "run this one again when it has finished")
+                raise CycleRunning(msg, field="as_of")
+            return self._run(as_of, allow_future=allow_future, review_all=review_all)
+
+    def _run(self, as_of: date, *, allow_future: bool, review_all: bool) -> CycleSummary:
+        # Read under the lock: no other cycle can complete a later date meanwhile.
         last = self.last_as_of()
         if last is not None and as_of < last:
             msg = f"the cycle has run for {last}; a cycle for an earlier date ({as_of}) is refused"
@@ -236,6 +276,10 @@ class DailyCycle:
 
             def decide(account: Account, counts: Counter[str] = counts) -> bool:
                 counts.clear()  # a retry after a concurrent write decides afresh
+                if account.reviewed_on is not None and account.reviewed_on > as_of:
+                    # A cycle for a later date decided for it (one that stopped before
+                    # completing): deciding for an earlier one would set it back.
+                    return False
                 self.decide(account, as_of, counts)
                 for_views = self.decide_for_views(account, as_of)
                 scheduled = self.schedule_review(account, as_of)

@@ -12,6 +12,7 @@ from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from huikuan.core.cycle import CycleRunning
 from huikuan.core.errors import Conflict, DomainError, NotFound
 
 log = structlog.get_logger("huikuan.http")
@@ -38,17 +39,23 @@ PROBLEMS = {
     401: _problem_spec("Missing or unknown API key"),
     403: _problem_spec("The key's role may not do this"),
     404: _problem_spec("Unknown customer, invoice, payment, dispute or message"),
-    409: _problem_spec("The id was used before with different content"),
+    409: _problem_spec("The id was used before with different content, or (type ending in "
+                       "cycle-running) another cycle is running on the store"),
     413: _problem_spec("The body is too large"),
     422: _problem_spec("The request breaks a rule; errors names the fields"),
 }
 
 
+# A problem a client may want to tell from others of its status (RFC 9457 ``type``).
+CYCLE_RUNNING = "urn:huikuan:problem:cycle-running"
+
+
 def problem(
-    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
+    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None,
+    type_: str = "about:blank",
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
-        "type": "about:blank",
+        "type": type_,
         "title": title,
         "status": status,
         "detail": detail,
@@ -63,6 +70,8 @@ def on_domain_error(_: Request[Any, Any, Any], error: Exception) -> Response[dic
     errors = [{"field": error.field or "", "message": error.message}]
     if isinstance(error, NotFound):
         return problem(404, "Not Found", error.message, errors)
+    if isinstance(error, CycleRunning):
+        return problem(409, "Cycle Running", error.message, errors, type_=CYCLE_RUNNING)
     if isinstance(error, Conflict):
         return problem(409, "Conflict", error.message, errors)
     return problem(422, "Unprocessable Content", error.message, errors)
