@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from huikuan.adapters.api import v1_router
 from huikuan.adapters.api.answers import DecimalAsString, Health, written
 from huikuan.adapters.api.problems import EXCEPTION_HANDLERS
+from huikuan.core.cycle import DailyCycle
 from huikuan.core.ledger import Ledger
 from huikuan.core.policy import PolicyHost
 from huikuan.projections.queries import Views
@@ -34,6 +35,16 @@ class Services:
     ledger: Ledger
     host: PolicyHost
     views: Views
+    # The bootstrap's cycle (with the store's lock); an app given only the three parts
+    # above builds one the same way.
+    cycle: DailyCycle | None = None
+
+    def __post_init__(self) -> None:
+        if self.cycle is None:
+            from huikuan.adapters.locks import cycle_lock
+
+            self.cycle = DailyCycle(self.ledger, self.host, self.views,
+                                    lock=cycle_lock(self.ledger.env))
 
 
 @get("/health", sync_to_thread=False, tags=["health"], operation_id="getHealth",
@@ -94,7 +105,7 @@ def create_app(services: Services | None = None) -> Litestar:
             from huikuan.adapters.bootstrap import bootstrap
 
             hk = bootstrap()
-            app.state.services = Services(hk.ledger, hk.host, hk.views)
+            app.state.services = Services(hk.ledger, hk.host, hk.views, hk.cycle)
             # The projection follower and the dispatcher run beside the API unless they
             # run as processes of their own (`huikuan workers`, for several replicas).
             if os.environ.get("HUIKUAN_IN_PROCESS_WORKERS", "1") != "0":

@@ -19,10 +19,8 @@ saves a command's facts, so a payment ranks the account again at once.
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -50,6 +48,7 @@ from huikuan.core.plugin import (
     Signal,
 )
 from huikuan.core.policy import PluginFailure, PluginRef, PolicyHost, huikuan_version, view_of
+from huikuan.core.turns import Turn, in_this_process
 
 log = structlog.get_logger("huikuan.cycle")
 
@@ -152,23 +151,13 @@ class CycleRunning(Conflict):
     """Another cycle is under way on this store: this one was refused, nothing recorded."""
 
 
-CycleLock = Callable[[], AbstractContextManager[bool]]
+CycleLock = Turn
 """One cycle at a time: entered for the whole run, it yields whether this run may go on
 (False: another holds it). A port: the adapters give one shared by the processes on a
 store (``huikuan.adapters.locks.cycle_lock``)."""
 
-_PROCESS_LOCK = threading.Lock()
-
-
-@contextmanager
-def _process_lock() -> Iterator[bool]:
-    """Without a lock given, one cycle at a time in this process."""
-    acquired = _PROCESS_LOCK.acquire(blocking=False)
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            _PROCESS_LOCK.release()
+# Without a lock given, one run at a time in this process.
+_PROCESS_TURN = in_this_process()
 
 
 class ReviewSchedule(Protocol):
@@ -196,7 +185,7 @@ class DailyCycle:
         self.ledger = ledger
         self.host = host
         self.schedule = schedule
-        self.lock = lock or _process_lock
+        self.lock = lock or _PROCESS_TURN
 
     # ---- the run
 

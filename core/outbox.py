@@ -9,10 +9,7 @@ that may not go now (outside contact hours, too many attempts) is held until it 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -41,20 +38,12 @@ from huikuan.core.plugin import (
     RenderedMessage,
 )
 from huikuan.core.policy import PluginFailure, PolicyHost, view_of
+from huikuan.core.turns import Turn, in_this_process
 
 log = structlog.get_logger("huikuan.outbox")
 
-_PROCESS_LOCK = threading.Lock()
-
-
-@contextmanager
-def _process_lock() -> Iterator[bool]:
-    acquired = _PROCESS_LOCK.acquire(blocking=False)
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            _PROCESS_LOCK.release()
+# Without a lock given, one run at a time in this process.
+_PROCESS_TURN = in_this_process()
 
 
 MAX_ATTEMPTS = 5
@@ -71,12 +60,12 @@ class Dispatcher:
 
     def __init__(self, ledger: Ledger, host: PolicyHost, *, max_attempts: int = MAX_ATTEMPTS,
                  first_retry: timedelta = FIRST_RETRY,
-                 lock: Callable[[], AbstractContextManager[bool]] | None = None) -> None:
+                 lock: Turn | None = None) -> None:
         self.ledger = ledger
         self.host = host
         self.max_attempts = max_attempts
         self.first_retry = first_retry
-        self.lock = lock or _process_lock
+        self.lock = lock or _PROCESS_TURN
 
     def accounts_with_messages(self) -> list[UUID]:
         """Accounts that have ever had a message queued, in the order first queued."""

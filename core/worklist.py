@@ -9,12 +9,14 @@ with money open, and nothing is recorded. The views never ask a plugin; adapters
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, Protocol
 
 from huikuan.core.account import Account
+from huikuan.core.decisions import Priority
 from huikuan.core.money import minor_units
+from huikuan.core.plugin import AccountView, WorkPriority
 from huikuan.core.policy import PolicyHost, view_of
 
 
@@ -43,17 +45,32 @@ def rank(accounts: Iterable[Account], host: PolicyHost, as_of: date,
          limit: int | None = None) -> list[dict[str, Any]]:
     """Ask the plugins (``huikuan_worklist_priority``) where each account stands on
     ``as_of``; an account they leave out, or with nothing to demand, is not listed."""
+
+    def asked(account: Account, view: AccountView) -> WorkPriority | None:
+        found: WorkPriority | None = host.decide(
+            "huikuan_worklist_priority", account=view, as_of=as_of)
+        return found
+
+    return queue(accounts, asked, as_of, limit)
+
+
+def queue(accounts: Iterable[Account],
+          place: Callable[[Account, AccountView], WorkPriority | Priority | None],
+          as_of: date, limit: int | None = None) -> list[dict[str, Any]]:
+    """The worklist rows of ``accounts``, each at the ``place`` given for it (None, or a
+    score of None: not listed), most urgent first; ``limit``: only the head. Shared by
+    the plugins' answer for a date and the views' reading of what was recorded."""
     result: list[dict[str, Any]] = []
     for account in accounts:
         view = view_of(account)
-        priority = host.decide("huikuan_worklist_priority", account=view, as_of=as_of)
-        if priority is None or not view.demandable():
+        found = place(account, view)
+        if found is None or found.score is None or not view.demandable():
             continue
-        result.append({"customer_id": account.customer_id, "priority": priority.score,
-                       "reasons": list(priority.reasons),
-                       "suggested_action": priority.suggested_action,
+        result.append({"customer_id": account.customer_id, "priority": found.score,
+                       "reasons": list(found.reasons),
+                       "suggested_action": found.suggested_action,
                        "overdue": view.undisputed_overdue(as_of), "currency": account.currency})
-    # Ties broken as the views break them: overdue in minor units, then the customer.
+    # Ties broken as the decided queue breaks them: overdue in minor units, then the customer.
     result.sort(key=lambda r: (-r["priority"], -int(r["overdue"].scaleb(minor_units(
         r["currency"]))), r["customer_id"]))
     return result[:limit] if limit else result

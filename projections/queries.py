@@ -23,9 +23,9 @@ from huikuan.core.errors import NotFound
 from huikuan.core.ledger import Ledger, event_data
 from huikuan.core.money import zero
 from huikuan.core.plugin import CreditPosition
-from huikuan.core.policy import view_of
+from huikuan.core.worklist import queue
 from huikuan.projections.db import ViewDatabase
-from huikuan.projections.views import Projector, from_minor, to_minor
+from huikuan.projections.views import Projector, from_minor
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "91-180", "181-365", "365+")
 GROUPS = {
@@ -251,19 +251,9 @@ class Views:
             return [{"customer_id": c, "priority": p, "reasons": json.loads(r),
                      "suggested_action": s, "overdue": from_minor(o, cur), "currency": cur}
                     for c, p, r, s, o, cur in rows]
-        result: list[dict[str, Any]] = []
-        for account in self.accounts_with_open_money(collector):
-            view = view_of(account)
-            priority = decisions.worklist_priority(account, view, day)
-            if priority.score is None or not view.demandable():
-                continue
-            result.append({"customer_id": account.customer_id, "priority": priority.score,
-                           "reasons": list(priority.reasons),
-                           "suggested_action": priority.suggested_action,
-                           "overdue": view.undisputed_overdue(day), "currency": account.currency})
-        result.sort(key=lambda r: (-r["priority"], -to_minor(r["overdue"], r["currency"]),
-                                   r["customer_id"]))
-        return result[:limit] if limit else result
+        return queue(self.accounts_with_open_money(collector),
+                     lambda account, view: decisions.worklist_priority(account, view, day),
+                     day, limit)
 
     def accounts_with_open_money(self, collector: str | None) -> Iterator[Account]:
         """The accounts (of ``collector``, or all) with an invoice still open."""

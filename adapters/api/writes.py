@@ -18,10 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from huikuan.adapters.api import answers as a
 from huikuan.adapters.api.access import services
 from huikuan.adapters.api.routing import AnswerT, answer, operation
-from huikuan.adapters.locks import cycle_lock
 from huikuan.core import commands as c
 from huikuan.core.account import Account
-from huikuan.core.cycle import DailyCycle
 from huikuan.core.ledger import Outcome
 
 
@@ -164,9 +162,8 @@ def resolve_dispute(
 def run_cycle(request: Request[Any, Any, Any], data: JSONBody[CycleBody]) -> a.CycleRun:
     """Run the collection cycle for a business date over every account. One at a time
     per store: while another runs (any date, any process) this one is refused (409)."""
-    found = services(request)
-    cycle = DailyCycle(found.ledger, found.host, found.views,
-                       lock=cycle_lock(found.ledger.env))
+    cycle = services(request).cycle
+    assert cycle is not None  # Services builds one when not given
     summary = cycle.run(data.as_of, review_all=data.review_all)
     return answer(a.CycleRun, {
         "as_of": summary.as_of,
