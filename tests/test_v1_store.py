@@ -71,10 +71,25 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def _holds(now: Any, was: Any, where: str) -> None:
+    """``now`` gives every answer ``was`` gave: the contract lets fields be added (v1.1
+    adds interest, fees, …), never changed or removed."""
+    if isinstance(was, dict) and isinstance(now, dict):
+        for key, value in was.items():
+            assert key in now, f"{where}: {key!r} is gone"
+            _holds(now[key], value, f"{where}.{key}")
+    elif isinstance(was, list) and isinstance(now, list):
+        assert len(now) == len(was), f"{where}: {len(was)} items, now {len(now)}"
+        for n, (item_now, item_was) in enumerate(zip(now, was, strict=True)):
+            _holds(item_now, item_was, f"{where}[{n}]")
+    else:
+        assert now == was, f"{where}: was {was!r}, now {now!r}"
+
+
 def _assert_same(answers: dict[str, Any], expected: dict[str, Any]) -> None:
     assert sorted(answers) == sorted(expected)
     for path, was in expected.items():
-        assert answers[path] == was, path
+        _holds(answers[path], was, path)
 
 
 def test_an_earlier_store_opens_verifies_and_answers_as_before(v1_store: dict[str, str]) -> None:
