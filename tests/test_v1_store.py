@@ -1,9 +1,12 @@
 """Stored events are permanent: a store written by an earlier huikuan opens with this one.
 
-``fixtures/v1_store.sqlite3.gz`` was written before the one-namespace redesign (see
-``fixtures/capture_v1_store.py`` for how), together with every answer it gave over HTTP
-(``v1_store.json.gz``). This code must open it, verify its chain, give the same answers,
-and give them again after the views are rebuilt from the events alone.
+Two stores are kept, each with every answer it gave over HTTP when it was written:
+``fixtures/v1_store.sqlite3.gz`` from before the one-namespace redesign (see
+``fixtures/capture_v1_store.py``), and ``fixtures/v2_store.sqlite3.gz`` from the code of
+2 December 2026, before the "always right" round, holding every event type that code
+wrote, late interest included (``fixtures/capture_v2_store.py``). This code must open
+each, verify its chain, give every answer it gave, and give them again after the views
+are rebuilt from the events alone.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +28,49 @@ from litestar.testing import TestClient
 from tests.conftest import REPO
 
 FIXTURES = Path(__file__).parent / "fixtures"
-KEY = "hk_8Usb2mFBsbzTNkQ8W9qKesPPIg5NVVv03nk-xI7Dqd8"  # the fixture's admin key
 
 
-def _capture_module() -> Any:
-    spec = importlib.util.spec_from_file_location("capture", FIXTURES / "capture_v1_store.py")
+@dataclass(frozen=True)
+class Kept:
+    """A kept store: its files' stem, its admin key, its event count, how it was captured."""
+
+    name: str
+    key: str
+    events: int
+    capture: str
+    plugins: Path
+
+
+KEPT = [
+    Kept("v1_store", "hk_8Usb2mFBsbzTNkQ8W9qKesPPIg5NVVv03nk-xI7Dqd8", 1327,
+         "capture_v1_store.py", REPO / "plugins.toml"),
+    Kept("v2_store", "hk_pUaraEdDQaAOSiHJwESuDbdf899gE-qvUJ4n7l9mc0s", 1649,
+         "capture_v2_store.py", FIXTURES / "v2_plugins.toml"),
+]
+
+
+def _capture_module(kept: Kept) -> Any:
+    spec = importlib.util.spec_from_file_location(kept.name, FIXTURES / kept.capture)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+@pytest.fixture(params=KEPT, ids=[k.name for k in KEPT])
+def kept(request: pytest.FixtureRequest) -> Kept:
+    chosen: Kept = request.param
+    return chosen
+
+
 @pytest.fixture
-def v1_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    path = tmp_path / "v1_store.sqlite3"
-    with gzip.open(FIXTURES / "v1_store.sqlite3.gz") as packed, path.open("wb") as out:
+def kept_store(kept: Kept, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    path = tmp_path / f"{kept.name}.sqlite3"
+    with gzip.open(FIXTURES / f"{kept.name}.sqlite3.gz") as packed, path.open("wb") as out:
         shutil.copyfileobj(packed, out)
     env = {
         "HUIKUAN_DATABASE_URL": f"sqlite:///{path}",
-        "HUIKUAN_PLUGINS": str(REPO / "plugins.toml"),
+        "HUIKUAN_PLUGINS": str(kept.plugins),
         "HUIKUAN_IN_PROCESS_WORKERS": "0",
     }
     for name, value in env.items():
@@ -50,14 +78,13 @@ def v1_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return env
 
 
-def _answers() -> dict[str, Any]:
+def _answers(kept: Kept) -> dict[str, Any]:
     from huikuan.adapters.http import create_app
 
+    headers = {"Authorization": f"Bearer {kept.key}"}
     with TestClient(create_app()) as client:
-        answers: dict[str, Any] = _capture_module().capture(
-            client, {"Authorization": f"Bearer {KEY}"}
-        )
-        verified = client.get("/v1/audit/verify", headers={"Authorization": f"Bearer {KEY}"})
+        answers: dict[str, Any] = _capture_module(kept).capture(client, headers)
+        verified = client.get("/v1/audit/verify", headers=headers)
     assert verified.status_code == 200 and verified.json()["ok"] is True, verified.text
     return answers
 
@@ -92,14 +119,17 @@ def _assert_same(answers: dict[str, Any], expected: dict[str, Any]) -> None:
         _holds(answers[path], was, path)
 
 
-def test_an_earlier_store_opens_verifies_and_answers_as_before(v1_store: dict[str, str]) -> None:
-    with gzip.open(FIXTURES / "v1_store.json.gz", "rt", encoding="utf-8") as file:
+def test_an_earlier_store_opens_verifies_and_answers_as_before(
+    kept: Kept, kept_store: dict[str, str]
+) -> None:
+    with gzip.open(FIXTURES / f"{kept.name}.json.gz", "rt", encoding="utf-8") as file:
         expected = json.load(file)
-    assert "ok: 1327 events" in _cli(v1_store, "audit", "verify")
-    _assert_same(_answers(), expected)
+    assert f"ok: {kept.events} events" in _cli(kept_store, "audit", "verify")
+    _assert_same(_answers(kept), expected)
     # The views folded again from the events alone give the same answers.
-    assert "rebuilt the views from 1327 events" in _cli(v1_store, "projections", "rebuild")
-    _assert_same(_answers(), expected)
+    rebuilt = _cli(kept_store, "projections", "rebuild")
+    assert f"rebuilt the views from {kept.events} events" in rebuilt
+    _assert_same(_answers(kept), expected)
 
 
 def test_an_installed_huikuan_puts_nothing_else_at_the_top_level(tmp_path: Path) -> None:
