@@ -78,6 +78,12 @@ def kept_store(kept: Kept, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
     return env
 
 
+@pytest.fixture
+def v1_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The first kept store alone (other tests open it too)."""
+    return kept_store.__wrapped__(KEPT[0], tmp_path, monkeypatch)  # type: ignore[attr-defined]
+
+
 def _answers(kept: Kept) -> dict[str, Any]:
     from huikuan.adapters.http import create_app
 
