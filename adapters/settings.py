@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from huikuan.core.plugin import Settings
 
@@ -32,4 +34,21 @@ def load_settings(
         sections = tomllib.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SettingsError(f"{file}: {error}") from None
+    _check_share(file, sections.get("escalation"), "promise_min_cover")
     return Settings(sections=sections, env=environment)
+
+
+def _check_share(file: Path, section: Any, key: str) -> None:
+    """A share of an amount, as a decimal string from 0 to 1: a clear error at start
+    rather than a cycle that fails on every account."""
+    if not isinstance(section, Mapping) or key not in section:
+        return
+    value = section[key]
+    try:
+        share = Decimal(value) if isinstance(value, str) else None
+    except InvalidOperation:
+        share = None
+    if share is None or not share.is_finite() or not Decimal(0) <= share <= Decimal(1):
+        msg = (f"{file}: [escalation] {key} must be a decimal string from \"0\" to \"1\" "
+               f"(got {value!r})")
+        raise SettingsError(msg)

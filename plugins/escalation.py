@@ -4,11 +4,37 @@ Days count from the due date of the oldest unpaid, undisputed invoice. The accou
 stands on the highest step whose day has come and whose conditions hold; when it
 rises, only that step's messages go out (after a gap, the steps passed over are
 recorded as skipped). Supply stays held from the first step that holds it until the
-account falls below that step. A pending promise or payment plan suspends the
-ladder; a paid or fully disputed account falls back to ``none``.
+account falls below that step. A paid or fully disputed account falls back to
+``none``; otherwise a stage never goes backwards.
+
+Promises and plans cover money, not accounts (承诺只覆盖所承诺的金额). A commitment —
+a promise (付款承诺) or a payment plan (分期付款) — *covers* on a day when what is still
+promised that day reaches ``promise_min_cover`` of the undisputed amount overdue that
+day. What is still promised is the amounts of all the commitments running that day
+added together (several promises together may cover what none covers alone; a plan
+counts the sum of its instalments) less the payments received since the first of them
+was made. A promise runs from ``made_on`` through ``due_on``; a plan from ``agreed_on``
+through its last instalment's date, or the date of the instalment it missed. A pending
+promise or active plan that covers today suspends the ladder; one that does not (a
+promise of 0.01 against 10,000 overdue) suspends nothing.
+
+The clock stops while the account is covered (停表): the days a commitment that covered
+ran (judged on its last day, or today while it runs) do not count toward the ladder's
+days. A credit manager granted that time; when the promise is broken the account
+resumes where it stood and climbs step by step, each step's demand sent, instead of
+jumping to where the calendar alone would put it. Kept promises stop the clock too, for
+the time granted. ``based_on`` records ``days_paused`` and the commitments that
+stopped it.
+
+Whenever the account passes over steps (after any gap: cycles not run, a commitment
+that did not cover), the debtor is never left without the written demand of the step
+reached: if the step reached sends no demand (``hold``, ``handoff``: tasks only), the
+demand of the highest step passed over goes with it (based_on ``demand_of``).
 
     [escalation]
     exclude_customers = ["C-VIP"]      # never escalated
+    promise_min_cover = "1.0"          # share of the undisputed overdue a commitment
+                                       # must cover to suspend the ladder (0 to 1)
 
     [[escalation.steps]]
     stage = "notice"                   # none reminded notice warning hold lawyer_letter handoff
@@ -28,11 +54,13 @@ ladder; a paid or fully disputed account falls back to ``none``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from huikuan.core.plugin import (
+    DEMANDS,
     STAGES,
     AccountView,
     EscalationDecision,
@@ -76,17 +104,100 @@ def _applies(step: Mapping[str, Any], account: AccountView, overdue: Decimal) ->
     return not (step.get("tags") and not set(step["tags"]) & set(account.tags))
 
 
-def suspension(account: AccountView, as_of: date) -> str | None:
-    """Why the ladder waits, if it does: a pending promise or a running plan."""
-    for promise in account.promises:
-        if promise.status == "pending" and promise.due_on >= as_of:
-            return f"promise {promise.promise_id} due {promise.due_on}"
+@dataclass(frozen=True)
+class Commitment:
+    """A promise or a plan as the ladder sees it: the money promised and the days it runs."""
+
+    ref: str
+    start: date
+    end: date
+    amount: Decimal
+    running: bool
+    """Pending (a promise) or active (a plan): it may still suspend the ladder."""
+
+
+def min_cover(settings: Settings) -> Decimal:
+    """``[escalation] promise_min_cover``: the share of the undisputed overdue amount a
+    commitment must cover to suspend the ladder (default ``"1.0"``, all of it)."""
+    return Decimal(str(settings.section("escalation").get("promise_min_cover", "1.0")))
+
+
+def commitments(account: AccountView) -> list[Commitment]:
+    found = [Commitment(f"promise {p.promise_id} due {p.due_on}", p.made_on, p.due_on,
+                        p.amount, p.status == "pending") for p in account.promises]
     for plan in account.plans:
-        if plan.status == "active" and plan.installments and (
-            plan.installments[-1].due_on >= as_of
+        if not plan.installments:
+            continue
+        missed = [i.due_on for i in plan.installments if i.number in plan.missed]
+        end = min(missed) if missed else plan.installments[-1].due_on
+        found.append(Commitment(f"payment plan {plan.plan_id}", plan.agreed_on, end,
+                                sum((i.amount for i in plan.installments), Decimal(0)),
+                                plan.status == "active"))
+    return found
+
+
+def overdue_on(account: AccountView, day: date) -> Decimal:
+    """The undisputed amount overdue at the end of ``day``, as the facts known now give
+    it: what is open now on the invoices due before it, plus what was paid on them after
+    it (disputes, credits and write-offs are taken as they stand now)."""
+    later: dict[str, Decimal] = {}
+    for payment in account.payments:
+        if payment.bounced_on is None and payment.received_on > day:
+            for invoice_id, amount in payment.allocations.items():
+                later[invoice_id] = later.get(invoice_id, Decimal(0)) + amount
+    return sum((max(Decimal(0), i.undisputed_open + later.get(i.invoice_id, Decimal(0)))
+                for i in account.invoices if i.due_on < day), Decimal(0))
+
+
+def promised_on(account: AccountView, day: date, found: Sequence[Commitment]) -> Decimal:
+    """What is still promised on ``day``: the commitments running that day together, less
+    the payments received since the first of them was made."""
+    running = [c for c in found if c.start <= day <= c.end]
+    if not running:
+        return Decimal(0)
+    since = min(c.start for c in running)
+    paid = sum((p.amount for p in account.payments
+                if p.bounced_on is None and since <= p.received_on <= day), Decimal(0))
+    return max(Decimal(0), sum((c.amount for c in running), Decimal(0)) - paid)
+
+
+def covers(account: AccountView, commitment: Commitment, as_of: date,
+           found: Sequence[Commitment], share: Decimal) -> bool:
+    """Whether a commitment covers: judged on its last day, or today while it runs."""
+    day = min(commitment.end, as_of)
+    if day < commitment.start:
+        return False
+    return promised_on(account, day, found) >= share * overdue_on(account, day)
+
+
+def suspension(account: AccountView, as_of: date, share: Decimal = Decimal(1)) -> str | None:
+    """Why the ladder waits, if it does: a pending promise or a running plan that covers
+    today at least ``share`` of the undisputed overdue amount."""
+    found = commitments(account)
+    for commitment in found:
+        if commitment.running and commitment.start <= as_of <= commitment.end and covers(
+            account, commitment, as_of, found, share
         ):
-            return f"payment plan {plan.plan_id}"
+            return commitment.ref
     return None
+
+
+def paused(account: AccountView, since: date, as_of: date,
+           share: Decimal) -> tuple[int, list[str]]:
+    """The days after ``since`` through ``as_of`` on which the clock stood still (a
+    covering commitment ran), and which commitments stopped it."""
+    found = commitments(account)
+    spans = sorted((max(c.start, since + timedelta(days=1)), min(c.end, as_of), c.ref)
+                   for c in found if covers(account, c, as_of, found, share))
+    days, reached, refs = 0, since, []
+    for start, end, ref in spans:
+        start = max(start, reached + timedelta(days=1))
+        if start > end:
+            continue
+        days += (end - start).days + 1
+        reached = end
+        refs.append(ref)
+    return days, refs
 
 
 def requests_for(step: Mapping[str, Any], invoice_ids: Sequence[str]) -> list[MessageRequest]:
@@ -115,37 +226,59 @@ def huikuan_escalation(
         # Paid, or all that is open is disputed: never chased.
         return EscalationDecision(stage="none", supply_hold=False,
                                   based_on={"reason": "nothing undisputed is open"})
-    waiting = suspension(account, as_of)
-    if waiting:
+    share = min_cover(settings)
+    if suspension(account, as_of, share):
         return None
     name, steps = ladder_for(account, settings)
     oldest = demandable[0]
-    days = (as_of - oldest.due_on).days
+    calendar_days = (as_of - oldest.due_on).days
+    stopped, stopped_by = paused(account, oldest.due_on, as_of, share)
+    days = calendar_days - stopped
     overdue = account.undisputed_overdue(as_of)
     reached = [s for s in steps if int(s["days"]) <= days and _applies(s, account, overdue)]
     target = reached[-1] if reached else None
-    based_on = {
+    based_on: dict[str, Any] = {
         "ladder": name, "oldest_invoice": oldest.invoice_id,
         "due_on": oldest.due_on.isoformat(), "days_from_due": days,
         "undisputed_overdue": str(overdue),
     }
+    if stopped:
+        based_on.update(calendar_days=calendar_days, days_paused=stopped,
+                        paused_by=stopped_by, promise_min_cover=str(share))
     hold = any(s.get("supply_hold") for s in reached)
     current = STAGES.index(account.stage) if account.stage in STAGES else 0
-    skipped = tuple(
-        s["stage"] for s in reached[:-1] if STAGES.index(s["stage"]) > current
-    )
-    if target is None:
+    if target is None or STAGES.index(target["stage"]) < current:
+        if current > 0:
+            # Money still owed: the account stays where it stands (a stage falls back only
+            # when nothing undisputed is open), and so does its supply hold.
+            return EscalationDecision(stage=account.stage, supply_hold=None,
+                                      based_on={**based_on, "kept_stage": account.stage})
         return EscalationDecision(stage="none", supply_hold=hold, based_on=based_on)
+    passed = [s for s in reached[:-1] if STAGES.index(s["stage"]) > current]
+    skipped = tuple(s["stage"] for s in passed)
     # The message demands what is overdue; a reminder (a step before the due date) names
     # what falls due by the step's day.
     horizon = int(target["days"])
     invoice_ids = [i.invoice_id for i in demandable
                    if (i.due_on < as_of if horizon > 0 else (i.due_on - as_of).days <= -horizon)]
+    requests = requests_for(target, invoice_ids)
+    if STAGES.index(target["stage"]) > current and not _demands(target):
+        # Never a step reached without its written demand: the one of the highest step
+        # passed over goes with it (a hold or a hand-off sends none of its own).
+        demanding = [s for s in passed if _demands(s)]
+        if demanding:
+            demand = {"messages": demanding[-1].get("messages", [])}
+            requests = requests_for(demand, invoice_ids) + requests
+            based_on["demand_of"] = demanding[-1]["stage"]
     return EscalationDecision(
-        stage=target["stage"], skipped=skipped,
-        messages=tuple(requests_for(target, invoice_ids)),
+        stage=target["stage"], skipped=skipped, messages=tuple(requests),
         supply_hold=hold, based_on={**based_on, "step_days": horizon},
     )
+
+
+def _demands(step: Mapping[str, Any]) -> bool:
+    return any(m.get("kind") in DEMANDS and m.get("channels")
+               for m in step.get("messages", []))
 
 
 @hookimpl
@@ -162,8 +295,17 @@ def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -
              if plan.status == "active" and plan.installments]
     # A step's day comes (counted from an invoice's due date), and what is overdue grows
     # as each invoice falls due.
+    # A commitment that stops the clock (or ceases to) may do so from the day after it
+    # ends, whatever its status.
+    days += [c.end + one for c in commitments(account)]
     _, steps = ladder_for(account, settings)
     for invoice in demandable:
         days.append(invoice.due_on + one)
         days += [invoice.due_on + timedelta(days=int(step["days"])) for step in steps]
+    # With the clock stopped for a while, each step comes that many days later.
+    oldest = demandable[0]
+    share = min_cover(settings)
+    counted = (as_of - oldest.due_on).days - paused(account, oldest.due_on, as_of, share)[0]
+    days += [as_of + timedelta(days=int(step["days"]) - counted) for step in steps
+             if int(step["days"]) > counted]
     return min((d for d in days if d > as_of), default=None)

@@ -162,12 +162,16 @@ def test_a_pending_promise_suspends_the_ladder_and_is_broken_the_day_after(ledge
     account = ledger.account(acme)
     assert account.stage == "notice"
     assert account.promises["PR-1"].status == "pending"
-    # The day after the promised date, unpaid: broken, and the ladder catches up.
+    # The day after the promised date, unpaid: broken. The 19 days it ran (+2 to +20) do
+    # not count: the account resumes at the notice, and the warning comes 19 days late.
     summary = run(day(21))
     account = ledger.account(acme)
     assert account.promises["PR-1"].status == "broken"
     assert summary.counts["promise_broken"] == 1
-    assert account.stage == "warning"
+    assert account.stage == "notice"
+    assert run(day(33)).counts["stage_entered"] == 0
+    assert run(day(34)).counts["message:warning"] == 2
+    assert ledger.account(acme).stage == "warning"
     assert "broken_promise" in account.risk["signals"]
     assert account.risk["grade"] != "A"
 

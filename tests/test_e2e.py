@@ -58,16 +58,21 @@ def test_a_seed_story_end_to_end(server, mailbox):
     post("/v1/customers/HD-001/promises", {"promise_id": "PR-1", "amount": "7000.00",
                                            "made_on": "2026-09-12", "due_on": "2026-09-20",
                                            "written": True})
-    # The promise is broken the day after its date; the ladder catches up to the warning.
+    # The promise is broken the day after its date. The 9 days it ran (12–20 September)
+    # do not count: the account resumes at the notice; the warning comes 9 days later.
     cycle = post("/v1/cycle", {"as_of": "2026-09-21"}, status=200)
     assert cycle["counts"]["promise_broken"] == 1
     account = http.get("/v1/customers/HD-001").json()
-    assert account["stage"] == "warning" and "broken_promise" in account["risk"]["signals"]
-    # The customer disputes part of it; at +30 supply is held.
+    assert account["stage"] == "notice" and "broken_promise" in account["risk"]["signals"]
+    cycle = post("/v1/cycle", {"as_of": "2026-09-24"}, status=200)
+    assert cycle["counts"]["message:warning"] == 2
+    # The customer disputes part of it; at +30 counted days (9 October) supply is held.
     post("/v1/customers/HD-001/disputes", {"dispute_id": "D-1", "invoice_id": "INV-1",
                                            "amount": "1000.00", "raised_on": "2026-09-25",
                                            "reason": "质量异议"})
-    post("/v1/cycle", {"as_of": "2026-10-01"}, status=200)
+    post("/v1/cycle", {"as_of": "2026-10-08"}, status=200)
+    assert http.get("/v1/customers/HD-001").json()["stage"] == "warning"
+    post("/v1/cycle", {"as_of": "2026-10-09"}, status=200)
     account = http.get("/v1/customers/HD-001").json()
     assert (account["stage"], account["supply_hold"]) == ("hold", True)
     assert account["disputed"] == "1000.00"
@@ -75,8 +80,8 @@ def test_a_seed_story_end_to_end(server, mailbox):
     assert check["allowed"] is False
     # The undisputed rest is paid: supply is released; only the dispute remains open.
     post("/v1/customers/HD-001/payments", {"payment_id": "PAY-2", "amount": "6000.00",
-                                           "currency": "CNY", "received_on": "2026-10-05"})
-    post("/v1/cycle", {"as_of": "2026-10-06"}, status=200)
+                                           "currency": "CNY", "received_on": "2026-10-12"})
+    post("/v1/cycle", {"as_of": "2026-10-13"}, status=200)
     account = http.get("/v1/customers/HD-001").json()
     assert (account["stage"], account["supply_hold"], account["outstanding"]) == (
         "none", False, "1000.00")
@@ -88,7 +93,7 @@ def test_a_seed_story_end_to_end(server, mailbox):
     assert "PromiseBroken" not in [e["type"] for e in history["events"]]
     audit = http.get("/v1/audit/verify").json()
     assert audit["ok"] is True and audit["events_checked"] > 15
-    aging = http.get("/v1/aging", params={"as_of": "2026-10-06"}).json()
+    aging = http.get("/v1/aging", params={"as_of": "2026-10-13"}).json()
     assert aging["totals"][0]["total"] == "1000.00"
 
 

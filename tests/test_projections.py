@@ -245,8 +245,11 @@ def test_worklist_limitations_credit_check_messages_and_feed(ledger, policy, vie
     assert check["allowed"] is False and check["exposure"] == Decimal("2600.00")
     assert credit_check(views, policy, "C-3", Decimal("100"))["allowed"] is True
     sent = views.messages(customer_id="C-1")
-    assert {m["kind"] for m in sent} == {"lawyer_letter"}  # +48 days: straight to it
-    assert "2100.00" in views.message(sent[0]["message_id"])["body"]
+    # +48 days, 9 of them (2–10 March) under a promise that covered the 600.00 overdue:
+    # 39 counted, the hold, with the warning letter of the step passed over.
+    assert {m["kind"] for m in sent} == {"warning", "manager_review"}
+    warning = next(m for m in sent if m["kind"] == "warning")
+    assert "2100.00" in views.message(warning["message_id"])["body"]
     first = views.events(after=0, limit=5)
     assert [e["id"] for e in first["events"]] == sorted(e["id"] for e in first["events"])
     second = views.events(after=first["next"], limit=1000)
