@@ -77,6 +77,30 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class RatePeriod:
+    """An annual interest rate in force from ``from_on`` (inclusive) until the next starts.
+
+    .. versionadded:: 1.1
+    """
+
+    from_on: date
+    annual: Decimal
+
+
+@dataclass(frozen=True)
+class ContestedSpan:
+    """An amount in dispute (争议) from ``raised_on`` until ``resolved_on`` (exclusive;
+    still open when None).
+
+    .. versionadded:: 1.1
+    """
+
+    amount: Decimal
+    raised_on: date
+    resolved_on: date | None = None
+
+
+@dataclass(frozen=True)
 class InvoiceView:
     """An invoice as it stands: ``open_amount`` less ``disputed_amount`` is what may be demanded."""
 
@@ -92,6 +116,15 @@ class InvoiceView:
     written_off: Decimal
     delivered_on: date | None
     acknowledged_on: date | None
+    movements: tuple[tuple[date, Decimal], ...] = ()
+    """(business date, change of the open amount), the first the amount on its issue date:
+    the open amount on any day (for interest day by day). Empty: ``open_amount`` throughout.
+
+    .. versionadded:: 1.1"""
+    contested: tuple[ContestedSpan, ...] = ()
+    """The disputes on this invoice with their dates. Empty: ``disputed_amount`` throughout.
+
+    .. versionadded:: 1.1"""
 
     @property
     def undisputed_open(self) -> Decimal:
@@ -425,11 +458,13 @@ class CreditDecision:
 __all__ = [
     "CLASSES", "CONTACT_CHANNELS", "DEMANDS", "GRADES", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
     "STAGES", "TASKS", "AccountView", "Commitment", "CommitmentOutcome", "ContactChannel",
-    "ContactOutcome", "ContactVerdict", "ContactView", "CreditDecision", "CreditPosition",
+    "ContactOutcome", "ContactVerdict", "ContactView", "ContestedSpan", "CreditDecision",
+    "CreditPosition",
     "DeliveryError", "DeliveryReceipt", "Demand", "Direction", "EscalationDecision", "Grade",
     "InstallmentView", "InterestCharge", "InvoiceView", "Language", "MessageChannel",
     "MessageDraft", "MessageKind", "MessageRequest", "MessageStatus", "MessageView",
     "ObsoleteVerdict", "OutgoingMessage", "PaymentView", "PlanStatus", "PlanView",
-    "PromiseStatus", "PromiseView", "ReceivableClass", "RenderedMessage", "ReportedSignal",
+    "PromiseStatus", "PromiseView", "RatePeriod", "ReceivableClass", "RenderedMessage",
+    "ReportedSignal",
     "RiskAssessment", "Settings", "Signal", "Stage", "Task", "WorkPriority", "hookimpl",
 ]

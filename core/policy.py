@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import metadata
 from typing import Any
 
@@ -229,6 +230,7 @@ def view_of(account: Any) -> AccountView:
     """
     from huikuan.core.plugin import (
         ContactView,
+        ContestedSpan,
         InstallmentView,
         InvoiceView,
         MessageView,
@@ -239,6 +241,11 @@ def view_of(account: Any) -> AccountView:
     )
 
     contested = account.contested()  # once, not per invoice
+    spans: dict[str, list[ContestedSpan]] = {}
+    for dispute in account.disputes.values():
+        spans.setdefault(dispute.invoice_id, []).append(ContestedSpan(
+            amount=dispute.amount, raised_on=dispute.raised_on,
+            resolved_on=dispute.resolved_on))
 
     return AccountView(
         customer_id=account.customer_id,
@@ -266,6 +273,8 @@ def view_of(account: Any) -> AccountView:
                 due_on=i.due_on, receivable_class=i.class_, interest=i.interest,
                 interest_accrued_to=i.interest_accrued_to, written_off=i.written_off,
                 delivered_on=i.delivered_on, acknowledged_on=i.acknowledged_on,
+                movements=tuple((d, Decimal(v)) for d, v in i.movements),
+                contested=tuple(spans.get(i.invoice_id, ())),
             )
             for i in account.invoices.values()
         ),

@@ -50,7 +50,9 @@ def test_interest_on_the_undisputed_open_amount_for_the_days_since_the_due_date(
 
 def test_interest_runs_on_from_where_it_was_last_charged_at_benchmark_plus_markup():
     on = settings(interest={"enabled": True, "benchmark_rate": "0.0310", "markup": "0.0155"})
-    charged = invoice_view(due_on=DUE, interest_accrued_to=date(2026, 2, 10))
+    # 1.27 was charged through 10 February (1000.00 × 4.65 % / 365 × 10 = 1.2740).
+    charged = invoice_view(due_on=DUE, interest_accrued_to=date(2026, 2, 10), interest="1.27")
     charge = huikuan_late_interest(charged, account_view(), date(2026, 2, 20), on)
     assert charge.annual_rate == Decimal("0.0465")
-    assert (charge.from_on, charge.amount) == (date(2026, 2, 10), Decimal("1.27"))
+    # 20 days accrue 2.5479 → 2.55 in all, rounded once: 1.28 more, not a second 1.27.
+    assert (charge.from_on, charge.amount) == (date(2026, 2, 10), Decimal("1.28"))
