@@ -26,6 +26,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from huikuan.core import chain
 from huikuan.core.account import Account, account_id
 from huikuan.core.account.events import Decision
 from huikuan.core.commands import Command, RegisterCustomer
@@ -95,9 +96,13 @@ class Ledger(Application[UUID]):
         # Every aggregate kept in the store must have its topics registered before any
         # event is read: a rebuild or the event feed meets the key ring and the cycle log
         # too, whichever adapter opened the ledger. (Imported here: both modules use Ledger.)
-        from huikuan.core import access, cycle  # noqa: F401
+        from huikuan.core import access, anchors, cycle  # noqa: F401
 
         super().__init__(env=env)
+        # HUIKUAN_AUDIT_KEY keys the hash chain of the events recorded from now on (and
+        # signs the anchors); without it hashes are plain SHA-256 (see core.chain).
+        self.audit_key: str | None = self.env.get("HUIKUAN_AUDIT_KEY") or None
+        chain.use_key(self.audit_key)
         # The library fast-forwards a cached aggregate under a lock but copies it outside
         # that lock; two threads reading one account at once could copy it mid-update.
         # Reads of one aggregate therefore take turns (striped locks, a fixed number).
