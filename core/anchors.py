@@ -214,6 +214,17 @@ def anchored_heads(body: dict[str, Any]) -> dict[str, tuple[int, str]] | None:
     return heads
 
 
+def latest_heads(book: AnchorBook, key: str | None) -> dict[str, tuple[int, str]] | None:
+    """The heads of the latest anchor in the folder if its signature holds, else None."""
+    files = book.files()
+    if not files:
+        return None
+    body, signature, problem = read_anchor(files[max(files)])
+    if body is None or problem is not None or signature_problem(body, signature, key):
+        return None
+    return anchored_heads(body)
+
+
 def audit_log(ledger: Any) -> AuditLog | None:
     try:
         log: AuditLog = ledger.get(AUDIT_LOG_ID)

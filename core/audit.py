@@ -296,12 +296,15 @@ def _check_snapshots(app: Application[Any], report: AuditReport,
                                          customers.get(originator)))
 
 
-def chain_problem(app: Application[Any], originator_id: UUID) -> str | None:
+def chain_problem(app: Application[Any], originator_id: UUID,
+                  anchored: tuple[int, str] | None = None) -> str | None:
     """Why one aggregate's stored chain does not hold (None when it does): the check
-    ``verify`` makes, for one aggregate, cheap enough to make before trusting it."""
+    ``verify`` makes, for one aggregate, cheap enough to make before trusting it; with
+    ``anchored`` (version, hash from the latest anchor), that it still has them."""
     key: str | None = getattr(app, "audit_key", None)
-    previous_hash, keyed_seen = chain.GENESIS, False
+    previous_hash, keyed_seen, version = chain.GENESIS, False, 0
     for expected_version, row in enumerate(app.recorder.select_events(originator_id), 1):
+        version = expected_version
         state, problem = _decode(app, row.state)
         stored_hash = state.get("chain_hash")
         if problem is None and row.originator_version != expected_version:
@@ -320,6 +323,10 @@ def chain_problem(app: Application[Any], originator_id: UUID) -> str | None:
             return f"version {row.originator_version}: {problem}"
         assert isinstance(stored_hash, str)
         previous_hash = stored_hash
+        if anchored is not None and anchored[0] == version and anchored[1] != stored_hash:
+            return f"version {version} differs from the latest anchor"
+    if anchored is not None and version < anchored[0]:
+        return f"{anchored[0] - version} event(s) missing since the latest anchor"
     return None
 
 
