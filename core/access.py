@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
@@ -21,6 +22,8 @@ from huikuan.core.ledger import Ledger
 
 ROLES = ("admin", "manager", "collector", "integration", "auditor")
 KEYRING_ID: UUID = uuid5(NAMESPACE_URL, "huikuan:api-keys")
+
+log = structlog.get_logger("huikuan.keys")
 
 
 def key_hash(key: str) -> str:
@@ -79,4 +82,25 @@ def role_of(ledger: Ledger, key: str) -> tuple[str, str] | None:
     except AggregateNotFoundError:
         return None
     found = ring.keys.get(key_hash(key))
-    return (found["key_id"], found["role"]) if found else None
+    if found is None or not _ring_holds(ledger, ring):
+        return None
+    return found["key_id"], found["role"]
+
+
+def _ring_holds(ledger: Ledger, ring: KeyRing) -> bool:
+    """Whether the key ring's stored chain verifies, checked once per version of it.
+
+    A key is trusted only from a ring whose chain holds: a ``KeyIssued`` slipped into
+    the store by hand (without the audit key, if one is set) is refused, and so is
+    every key while the ring is damaged, until an operator restores it."""
+    from huikuan.core.audit import chain_problem
+
+    checked: tuple[int, str] | None = getattr(ledger, "_ring_checked", None)
+    if checked == (ring.version, ring.chain_head):
+        return True
+    problem = chain_problem(ledger, KEYRING_ID)
+    if problem is not None:
+        log.error("keys.ring_tampered", problem=problem)
+        return False
+    ledger._ring_checked = (ring.version, ring.chain_head)  # type: ignore[attr-defined]
+    return True

@@ -12,9 +12,16 @@ Snapshots (a cache the ledger reads from) are checked too: each must equal the
 state its account's events give at that version. A damaged row is reported, never
 raised.
 
-What a chain cannot show by itself is the removal of an account's *latest* events:
-nothing after them points back. ``heads_digest`` condenses every account's last
-version and hash; keep it somewhere else after each audit and compare next time.
+What a chain cannot show by itself is the removal of an account's *latest* events, or
+of a whole account: nothing after them points back. Given the anchors
+(:mod:`core.anchors`), verify also compares the store with the latest anchor: an
+anchored aggregate with fewer events, gone, or with another hash at the anchored
+version fails, as does a missing, out-of-sequence or forged anchor.
+
+Keyed hashes (``k1:``, see :mod:`core.chain`) are checked with the ledger's audit key.
+Once an event with a keyed hash is stored, every later event (in the store's order)
+must be keyed too: a plain hash after it was written without the key, or re-chained
+by someone who does not have it.
 """
 
 from __future__ import annotations
@@ -28,6 +35,14 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
 from huikuan.core import chain
+from huikuan.core.anchors import (
+    AUDIT_LOG_ID,
+    AnchorBook,
+    AuditLog,
+    anchored_heads,
+    read_anchor,
+    signature_problem,
+)
 
 PAGE = 1000
 MAX_FAILURES_KEPT = 100
@@ -46,12 +61,30 @@ class AuditFailure:
 
 
 @dataclass
+class AnchorCheck:
+    """How the store compares with its anchors (``ok`` with no anchor ever taken)."""
+
+    ok: bool = True
+    sequence: int = 0
+    """The number of the latest anchor read (0: none)."""
+    taken_at: str | None = None
+    signed: bool = False
+    """Signed under the audit key (HMAC), not a plain digest."""
+    signature: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
 class AuditReport:
     events_checked: int = 0
     failures: list[AuditFailure] = field(default_factory=list)
     failure_count: int = 0
     snapshots_checked: int = 0
     heads_digest: str = ""
+    heads: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    """Each aggregate's last version and chain hash, as stored."""
+    customers: dict[str, str] = field(default_factory=dict)
+    anchor: AnchorCheck = field(default_factory=AnchorCheck)
 
     def fail(self, failure: AuditFailure) -> None:
         self.failure_count += 1
@@ -87,12 +120,19 @@ def _decode(app: Application[Any], state: bytes) -> tuple[dict[str, Any], str | 
     return decoded, None
 
 
-def verify(app: Application[Any]) -> AuditReport:
-    """Walk every event of every account in the store and report what no longer matches."""
+def verify(app: Application[Any], anchors: AnchorBook | None = None) -> AuditReport:
+    """Walk every event of every aggregate in the store and report what no longer
+    matches; with ``anchors``, compare the store with the latest anchor as well."""
     report = AuditReport()
-    # For each account: the version and chain hash of the last event seen.
-    heads: dict[str, tuple[int, str | None]] = {}
-    customers: dict[str, str] = {}
+    key: str | None = getattr(app, "audit_key", None)
+    latest = _read_anchors(anchors, key, report.anchor) if anchors is not None else None
+    # The hash each anchored aggregate has at its anchored version.
+    at_anchor: dict[str, str | None] = {}
+    anchors_recorded = 0
+    keyed_seen = False
+    # For each aggregate: the version and chain hash of the last event seen.
+    heads = report.heads
+    customers = report.customers
     last = 0
     while True:
         page = app.recorder.select_notifications(
@@ -102,6 +142,8 @@ def verify(app: Application[Any]) -> AuditReport:
             _check_snapshots(app, report, heads, customers)
             lines = sorted(f"{o}:{v}:{h}" for o, (v, h) in heads.items())
             report.heads_digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+            if anchors is not None:
+                _compare_with_anchor(report, latest, at_anchor, anchors_recorded)
             return report
         for row in page:
             report.events_checked += 1
@@ -120,12 +162,23 @@ def verify(app: Application[Any]) -> AuditReport:
                 )
             if problem is None and not isinstance(stored_hash, str):
                 problem = "event carries no chain hash"
-            if problem is None:
+            if problem is None and isinstance(stored_hash, str):
                 content = chain.stored_content(
                     row.topic, _uuid_or_str(row.originator_id), row.originator_version, state
                 )
-                if chain.link(previous_hash or "", content) != stored_hash:
-                    problem = "content does not match its chain hash"
+                problem = chain.mismatch(previous_hash or "", content, stored_hash, key)
+                if problem is None and chain.is_keyed(stored_hash):
+                    keyed_seen = True
+                elif problem is None and keyed_seen:
+                    problem = ("plain hash after keyed events: written without the audit "
+                               "key, or re-chained by someone without it")
+            if latest is not None and latest.get(originator, (0, ""))[0] == \
+                    row.originator_version:
+                at_anchor[originator] = stored_hash if isinstance(stored_hash, str) else None
+            if (problem is None and originator == str(AUDIT_LOG_ID)
+                    and row.topic == AuditLog.AnchorTaken.TOPIC
+                    and isinstance(state.get("sequence"), int)):
+                anchors_recorded = max(anchors_recorded, state["sequence"])
             if problem is not None:
                 report.fail(
                     AuditFailure(
@@ -143,6 +196,73 @@ def verify(app: Application[Any]) -> AuditReport:
                 stored_hash if isinstance(stored_hash, str) else None,
             )
         last = page[-1].id
+
+
+def _read_anchors(book: AnchorBook, key: str | None,
+                  check: AnchorCheck) -> dict[str, tuple[int, str]] | None:
+    """Check every anchor file (signature, numbering, link to the one before) and
+    return the heads of the latest, or None when there is none to compare with."""
+    files = book.files()
+    previous_signature = ""
+    latest: dict[str, tuple[int, str]] | None = None
+    for number in range(1, max(files, default=0) + 1):
+        path = files.get(number)
+        if path is None:
+            check.problems.append(f"anchor {number} is missing from {book.folder}")
+            previous_signature = ""
+            continue
+        body, signature, problem = read_anchor(path)
+        if body is not None and problem is None:
+            problem = signature_problem(body, signature, key)
+        if body is not None and problem is None and body.get("sequence") != number:
+            problem = f"says it is anchor {body.get('sequence')!r}"
+        if body is not None and problem is None and number > 1 and files.get(number - 1) \
+                and previous_signature and body.get("previous") != previous_signature:
+            problem = "does not follow the anchor before it (replaced?)"
+        heads = anchored_heads(body) if body is not None and problem is None else None
+        if body is not None and problem is None and heads is None:
+            problem = "records no heads that can be read"
+        if problem is not None:
+            check.problems.append(f"anchor {number} {problem}")
+            previous_signature = ""
+            latest = None
+            continue
+        assert body is not None and isinstance(signature, str)
+        previous_signature = signature
+        latest = heads
+        check.sequence = number
+        check.taken_at = str(body.get("taken_at"))
+        check.signed = signature.startswith("hmac-sha256:")
+        check.signature = signature
+    return latest
+
+
+def _compare_with_anchor(report: AuditReport, latest: dict[str, tuple[int, str]] | None,
+                         at_anchor: dict[str, str | None], anchors_recorded: int) -> None:
+    """Fail each anchored aggregate the store lost or changed, and a missing anchor."""
+    check = report.anchor
+    on_file = check.sequence
+    if anchors_recorded > on_file:
+        check.problems.append(
+            f"the store records {anchors_recorded} anchor(s) taken, the folder holds "
+            f"{on_file}: anchor {anchors_recorded} is missing")
+    for originator, (version, head) in sorted((latest or {}).items()):
+        stored = report.heads.get(originator)
+        who = report.customers.get(originator)
+        reason = None
+        if stored is None:
+            reason = f"gone: anchor {on_file} recorded {version} event(s)"
+        elif stored[0] < version:
+            reason = (f"{version - stored[0]} event(s) missing: anchor {on_file} recorded "
+                      f"{version}, the store holds {stored[0]}")
+        elif at_anchor.get(originator) != head:
+            reason = f"rewritten: its hash at version {version} differs from anchor {on_file}"
+        if reason is not None:
+            report.fail(AuditFailure(0, originator, version, "anchor", reason, who))
+            check.ok = False
+    for problem in check.problems:
+        report.fail(AuditFailure(0, "", 0, "anchor", problem))
+        check.ok = False
 
 
 def _check_snapshots(app: Application[Any], report: AuditReport,
@@ -174,6 +294,40 @@ def _check_snapshots(app: Application[Any], report: AuditReport,
                 report.fail(AuditFailure(0, originator, snapshot.originator_version,
                                          "snapshot", "snapshot does not match the events",
                                          customers.get(originator)))
+
+
+def chain_problem(app: Application[Any], originator_id: UUID,
+                  anchored: tuple[int, str] | None = None) -> str | None:
+    """Why one aggregate's stored chain does not hold (None when it does): the check
+    ``verify`` makes, for one aggregate, cheap enough to make before trusting it; with
+    ``anchored`` (version, hash from the latest anchor), that it still has them."""
+    key: str | None = getattr(app, "audit_key", None)
+    previous_hash, keyed_seen, version = chain.GENESIS, False, 0
+    for expected_version, row in enumerate(app.recorder.select_events(originator_id), 1):
+        version = expected_version
+        state, problem = _decode(app, row.state)
+        stored_hash = state.get("chain_hash")
+        if problem is None and row.originator_version != expected_version:
+            problem = f"version {expected_version} is missing"
+        if problem is None and not isinstance(stored_hash, str):
+            problem = "an event carries no chain hash"
+        if problem is None and isinstance(stored_hash, str):
+            content = chain.stored_content(row.topic, _uuid_or_str(row.originator_id),
+                                           row.originator_version, state)
+            problem = chain.mismatch(previous_hash, content, stored_hash, key)
+            if problem is None and chain.is_keyed(stored_hash):
+                keyed_seen = True
+            elif problem is None and keyed_seen:
+                problem = "a plain hash after keyed ones"
+        if problem is not None:
+            return f"version {row.originator_version}: {problem}"
+        assert isinstance(stored_hash, str)
+        previous_hash = stored_hash
+        if anchored is not None and anchored[0] == version and anchored[1] != stored_hash:
+            return f"version {version} differs from the latest anchor"
+    if anchored is not None and version < anchored[0]:
+        return f"{anchored[0] - version} event(s) missing since the latest anchor"
+    return None
 
 
 def _uuid_or_str(value: Any) -> UUID | str:

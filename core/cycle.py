@@ -34,7 +34,7 @@ from eventsourcing.persistence import IntegrityError
 from huikuan.core import decisions
 from huikuan.core.account import CLASSES, GRADES, STAGES, Account
 from huikuan.core.aggregate import ChainedAggregate
-from huikuan.core.errors import Conflict, InvalidCommand
+from huikuan.core.errors import Conflict, InvalidCommand, Tampered
 from huikuan.core.ledger import Ledger
 from huikuan.core.plugin import (
     AccountView,
@@ -256,7 +256,13 @@ class DailyCycle:
         accounts, total = self._accounts(as_of, review_all)
         summary.reviewed_all = total is None
         for aggregate_id in accounts:
-            account: Account = self.ledger.checkout(aggregate_id)
+            try:
+                account: Account = self.ledger.checkout(aggregate_id)
+            except Tampered as error:  # refused until restored; the others go on
+                summary.failures.append({"customer_id": str(aggregate_id), "plugin": "",
+                                         "hook": "", "error": error.message})
+                log.error("cycle.account_tampered", account=str(aggregate_id))
+                continue
             if total is not None and not account.due_for_review(as_of):
                 self.ledger.checkin(account)
                 continue  # reviewed since the schedule was read

@@ -27,3 +27,10 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """A client-chosen id was used before with different content."""
+
+
+class Tampered(DomainError):
+    """The account's stored events no longer verify (changed, removed or forged by hand).
+
+    Reads of its history and every write are refused until an operator restores the
+    store from a backup (see docs/events.md, "Tamper evidence"); nothing is recorded."""

@@ -24,13 +24,15 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 
+from huikuan.core import chain
 from huikuan.core.account import Account, account_id
 from huikuan.core.account.events import Decision
 from huikuan.core.commands import Command, RegisterCustomer
 from huikuan.core.errors import Conflict, DomainError, NotFound
 from huikuan.core.handlers import handle, handler_for
+from huikuan.core.integrity import Guard, refused
 from huikuan.core.transcodings import register_all
 
 log = structlog.get_logger("huikuan.ledger")
@@ -95,9 +97,14 @@ class Ledger(Application[UUID]):
         # Every aggregate kept in the store must have its topics registered before any
         # event is read: a rebuild or the event feed meets the key ring and the cycle log
         # too, whichever adapter opened the ledger. (Imported here: both modules use Ledger.)
-        from huikuan.core import access, cycle  # noqa: F401
+        from huikuan.core import access, anchors, cycle  # noqa: F401
 
         super().__init__(env=env)
+        # HUIKUAN_AUDIT_KEY keys the hash chain of the events recorded from now on (and
+        # signs the anchors); without it hashes are plain SHA-256 (see core.chain).
+        self.audit_key: str | None = self.env.get("HUIKUAN_AUDIT_KEY") or None
+        chain.use_key(self.audit_key)
+        self.guard = Guard(self)
         # The library fast-forwards a cached aggregate under a lock but copies it outside
         # that lock; two threads reading one account at once could copy it mid-update.
         # Reads of one aggregate therefore take turns (striped locks, a fixed number).
@@ -120,8 +127,23 @@ class Ledger(Application[UUID]):
     def get(self, aggregate_id: UUID, *, copy: bool = True) -> Any:
         """The aggregate as it stands now (a private copy unless ``copy`` is False)."""
         with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
-            return self.repository.get(aggregate_id, deepcopy_from_cache=copy,
-                                       projector_func=project)
+            return self._load(aggregate_id, deepcopy_from_cache=copy)
+
+    def _load(self, aggregate_id: UUID, **options: Any) -> Any:
+        """The repository's aggregate; one that cannot be folded, or an anchored one now
+        gone, is ``Tampered`` (a clear refusal, not an error from deep in a fold)."""
+        try:
+            return self.repository.get(aggregate_id, projector_func=project, **options)
+        except AggregateNotFoundError:
+            gone = self.guard.gone(aggregate_id, f"aggregate {aggregate_id}")
+            if gone is not None:
+                raise gone from None
+            raise
+        except PersistenceError:
+            raise  # the database, not the data: let it surface as it is
+        except Exception as error:  # any damage may surface as any error
+            raise refused(f"aggregate {aggregate_id}",
+                          f"its events cannot be folded ({type(error).__name__})") from None
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         # The library snapshots at every multiple of the interval a save passes, each time
@@ -258,13 +280,20 @@ class Ledger(Application[UUID]):
         """
         cache = self.repository.cache
         with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
-            if not latest and cache is not None:
+            cached = cache is not None
+            if cache is not None:
                 try:
-                    return cache.get(aggregate_id, evict=True)
+                    found = cache.get(aggregate_id, evict=not latest)
                 except KeyError:
-                    pass
-            aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False,
-                                            projector_func=project)
+                    cached = False
+                else:
+                    if not latest:
+                        return found
+            aggregate = self._load(aggregate_id, deepcopy_from_cache=False)
+            if not cached:
+                # Read from the store, not from what this process saved: trust it only
+                # if its chain holds, so nothing is written on top of a tampered one.
+                self.guard.check(aggregate_id, f"aggregate {aggregate_id}")
             if cache is not None:
                 with contextlib.suppress(KeyError):
                     cache.get(aggregate_id, evict=True)
@@ -296,9 +325,21 @@ class Ledger(Application[UUID]):
         return True
 
     def _events(self, customer_id: str) -> list[Any]:
-        events = list(self.events.get(account_id(customer_id)))
+        """The account's events, for its history: only if its stored chain holds."""
+        aggregate_id = account_id(customer_id)
+        try:
+            events = list(self.events.get(aggregate_id))
+        except PersistenceError:
+            raise
+        except Exception as error:  # any damage may surface as any error
+            raise refused(f"customer {customer_id!r}",
+                          f"its events cannot be read ({type(error).__name__})") from None
         if not events:
+            gone = self.guard.gone(aggregate_id, f"customer {customer_id!r}")
+            if gone is not None:
+                raise gone
             raise NotFound(f"no customer {customer_id!r}", field="customer_id")
+        self.guard.check(aggregate_id, f"customer {customer_id!r}")
         return events
 
     def account_as_of(self, customer_id: str, as_of: date) -> Account:
@@ -323,9 +364,8 @@ class Ledger(Application[UUID]):
         known = [e for e in events if e.timestamp <= at]
         if not known:
             raise NotFound(f"customer {customer_id!r} was not yet registered at {at}")
-        account: Account = self.repository.get(
-            account_id(customer_id), version=known[-1].originator_version
-        )
+        account: Account = self._load(account_id(customer_id),
+                                      version=known[-1].originator_version)
         assert isinstance(account, Account)
         return account
 

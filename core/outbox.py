@@ -22,6 +22,7 @@ from huikuan.core.account import Account, account_id
 from huikuan.core.account.records import Message
 from huikuan.core.clock import today_in
 from huikuan.core.cycle import render_message
+from huikuan.core.errors import Tampered
 from huikuan.core.ledger import Ledger
 from huikuan.core.plugin import (
     DEMANDS,
@@ -86,7 +87,10 @@ class Dispatcher:
         """(customer id, message id) of every message that may be tried at ``now``."""
         due = []
         for aggregate_id in self.accounts_with_messages():
-            account: Account = self.ledger.get(aggregate_id)
+            try:
+                account: Account = self.ledger.get(aggregate_id)
+            except Tampered:
+                continue  # refused until restored: send nothing on its behalf
             for message in account.messages.values():
                 if message.status in ("pending", "held") and (
                     message.next_attempt_at is None or message.next_attempt_at <= now

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from huikuan.core.cycle import CycleRunning
-from huikuan.core.errors import Conflict, DomainError, NotFound
+from huikuan.core.errors import Conflict, DomainError, NotFound, Tampered
 
 log = structlog.get_logger("huikuan.http")
 
@@ -40,7 +40,8 @@ PROBLEMS = {
     403: _problem_spec("The key's role may not do this"),
     404: _problem_spec("Unknown customer, invoice, payment, dispute or message"),
     409: _problem_spec("The id was used before with different content, or (type ending in "
-                       "cycle-running) another cycle is running on the store"),
+                       "cycle-running) another cycle is running on the store, or (type ending in "
+                       "tampered) the account's stored events do not verify"),
     413: _problem_spec("The body is too large"),
     422: _problem_spec("The request breaks a rule; errors names the fields"),
 }
@@ -48,6 +49,7 @@ PROBLEMS = {
 
 # A problem a client may want to tell from others of its status (RFC 9457 ``type``).
 CYCLE_RUNNING = "urn:huikuan:problem:cycle-running"
+TAMPERED = "urn:huikuan:problem:tampered"
 
 
 def problem(
@@ -70,6 +72,8 @@ def on_domain_error(_: Request[Any, Any, Any], error: Exception) -> Response[dic
     errors = [{"field": error.field or "", "message": error.message}]
     if isinstance(error, NotFound):
         return problem(404, "Not Found", error.message, errors)
+    if isinstance(error, Tampered):
+        return problem(409, "Tampered", error.message, errors, type_=TAMPERED)
     if isinstance(error, CycleRunning):
         return problem(409, "Cycle Running", error.message, errors, type_=CYCLE_RUNNING)
     if isinstance(error, Conflict):
