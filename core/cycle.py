@@ -41,6 +41,7 @@ from huikuan.core.plugin import (
     CommitmentOutcome,
     EscalationDecision,
     InterestCharge,
+    InvoiceView,
     MessageDraft,
     MessageRequest,
     RenderedMessage,
@@ -458,8 +459,8 @@ class DailyCycle:
 
     def _interest(self, account: Account, as_of: date, counts: Counter[str]) -> None:
         view = view_of(account)
-        for invoice in view.open_invoices():
-            if invoice.due_on >= as_of:
+        for invoice in sorted(view.invoices, key=lambda i: (i.due_on, i.invoice_id)):
+            if invoice.due_on >= as_of or not _may_have_accrued(invoice):
                 continue
             found = self.host.first("huikuan_late_interest", invoice=invoice, account=view,
                                     as_of=as_of)
@@ -640,3 +641,11 @@ def _recipient(host: PolicyHost, view: AccountView, request: MessageRequest) -> 
     found = host.first("huikuan_message_recipient", request=request, account=view)
     recipient: str | None = found[0] if found else None
     return recipient
+
+
+def _may_have_accrued(invoice: InvoiceView) -> bool:
+    """Whether interest may have accrued on ``invoice`` since it was last charged: it is
+    open, or money left it after the last charge (paid in full between two cycles, the
+    days it was overdue before the payment are still owed)."""
+    since = invoice.interest_accrued_to or invoice.due_on
+    return invoice.open_amount > 0 or any(on > since for on, _ in invoice.movements)

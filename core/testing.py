@@ -83,7 +83,9 @@ def settings(sections: Mapping[str, Any] | None = None, *,
 
 def invoice_view(**fields: Any) -> InvoiceView:
     """An invoice: ``I-1``, 1000.00 issued on 2026-01-01, due 30 days later, all open.
-    ``open_amount`` defaults to ``amount``, ``due_on`` to ``issued_on`` plus 30 days."""
+    ``open_amount`` defaults to ``amount``, ``due_on`` to ``issued_on`` plus 30 days,
+    ``movements`` to ``open_amount`` on ``issued_on`` (give them for an open amount that
+    changes by date, e.g. ``movements=[(issued_on, amount), (paid_on, -paid)]``)."""
     amount = Decimal(fields.get("amount", "1000.00"))
     issued_on: date = fields.get("issued_on", DAY)
     default = InvoiceView(
@@ -92,8 +94,13 @@ def invoice_view(**fields: Any) -> InvoiceView:
         receivable_class="not_due", interest=Decimal("0.00"), interest_accrued_to=None,
         written_off=Decimal("0.00"), delivered_on=None, acknowledged_on=None,
     )
-    return _built(default, fields, ("amount", "open_amount", "disputed_amount", "interest",
-                                    "written_off"))
+    built = _built(default, fields, ("amount", "open_amount", "disputed_amount", "interest",
+                                     "written_off"))
+    if "movements" in fields:
+        return built
+    # Without dated movements, open at what it shows from its issue date (as huikuan's
+    # own view of an invoice nothing has moved yet).
+    return replace(built, movements=((built.issued_on, built.open_amount),))
 
 
 def payment_view(**fields: Any) -> PaymentView:
