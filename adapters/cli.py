@@ -25,7 +25,7 @@ from huikuan.adapters.storage import ConfigurationError
 from huikuan.core.account import Account
 from huikuan.core.audit import verify
 from huikuan.core.cycle import CycleRunning
-from huikuan.core.errors import InvalidCommand, NotFound
+from huikuan.core.errors import DomainError, InvalidCommand, NotFound
 from huikuan.core.policy import PluginError, PolicyHost
 
 if TYPE_CHECKING:
@@ -424,20 +424,56 @@ def workers() -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check every stored event against its hash chain; exit 1 if any does not match."""
-    report = verify(_huikuan().ledger)
+    """Check every stored event against its hash chain and the store against the latest
+    anchor; exit 1 if anything does not match."""
+    hk = _huikuan()
+    report = verify(hk.ledger, hk.ledger.guard.anchors)
+    anchor = report.anchor
+    if anchor.sequence:
+        anchor_line = (f"anchor {anchor.sequence} taken at {anchor.taken_at}: "
+                       f"{'ok' if anchor.ok else '[red]FAILED[/red]'}"
+                       f"{'' if anchor.signed else ' (unsigned: set HUIKUAN_AUDIT_KEY)'}")
+    else:
+        anchor_line = f"anchor: none taken, {'ok' if anchor.ok else '[red]FAILED[/red]'}"
     if report.ok:
         console.print(f"ok: {report.events_checked} events and {report.snapshots_checked} "
                       "snapshots checked, all match their chain")
-        console.print(f"heads digest: {report.heads_digest} (keep it; compare next time)")
+        console.print(anchor_line)
+        console.print(f"heads digest: {report.heads_digest}")
         return
-    console.print(f"[red]FAILED[/red]: {report.failure_count} of {report.events_checked} "
-                  "events do not match their chain")
+    console.print(f"[red]FAILED[/red]: {report.failure_count} problem(s) in "
+                  f"{report.events_checked} events")
+    console.print(anchor_line)
     for failure in report.failures[:20]:
-        who = failure.customer_id or failure.originator_id
-        console.print(f"  event #{failure.notification_id}: account {who} version "
-                      f"{failure.originator_version} ({failure.topic}): {failure.reason}")
+        who = failure.customer_id or failure.originator_id or "anchors"
+        where = f"event #{failure.notification_id}: " if failure.notification_id else ""
+        console.print(f"  {where}{who} version {failure.originator_version} "
+                      f"({failure.topic}): {failure.reason}")
     raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Record a signed checkpoint of every chain head outside the store (refused, exit 1,
+    while anything is lost or damaged since the last one)."""
+    from huikuan.core.anchors import AnchorRefused, take_anchor
+
+    hk = _huikuan()
+    book = hk.ledger.guard.anchors
+    assert book is not None
+    try:
+        anchor = take_anchor(hk.ledger, book)
+    except AnchorRefused as error:
+        err.print(f"[red]{error.message}[/red]")
+        for reason in error.reasons[:20]:
+            err.print(f"  {reason}")
+        raise typer.Exit(EXIT_FAILED) from None
+    except DomainError as error:  # a tampered audit log, say
+        err.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(EXIT_FAILED) from None
+    signed = "signed" if hk.ledger.audit_key else "unsigned (no HUIKUAN_AUDIT_KEY)"
+    console.print(f"anchor {anchor.sequence}: {len(anchor.heads)} aggregates, {signed}, "
+                  f"in {book.path(anchor.sequence)}")
 
 
 def main() -> None:

@@ -83,4 +83,8 @@ def open_ledger(
     key = cipher_key if cipher_key is not None else environment.get("HUIKUAN_CIPHER_KEY")
     # Only our settings reach the library, never stray PERSISTENCE_MODULE-style variables
     # of the process environment, so a URL always means what it says.
-    return Ledger(env=ledger_env(url, key))
+    settings = ledger_env(url, key)
+    # The audit key keys the chain hashes and signs the anchors (core.chain, core.anchors).
+    if audit_key := environment.get("HUIKUAN_AUDIT_KEY"):
+        settings["HUIKUAN_AUDIT_KEY"] = audit_key
+    return Ledger(env=settings)

@@ -129,6 +129,7 @@ def verify(app: Application[Any], anchors: AnchorBook | None = None) -> AuditRep
     # The hash each anchored aggregate has at its anchored version.
     at_anchor: dict[str, str | None] = {}
     anchors_recorded = 0
+    signatures: dict[int, str] = {}  # the anchors' signatures, as the store recorded them
     keyed_seen = False
     # For each aggregate: the version and chain hash of the last event seen.
     heads = report.heads
@@ -143,7 +144,8 @@ def verify(app: Application[Any], anchors: AnchorBook | None = None) -> AuditRep
             lines = sorted(f"{o}:{v}:{h}" for o, (v, h) in heads.items())
             report.heads_digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
             if anchors is not None:
-                _compare_with_anchor(report, latest, at_anchor, anchors_recorded)
+                _compare_with_anchor(report, latest, at_anchor, anchors_recorded,
+                                     signatures)
             return report
         for row in page:
             report.events_checked += 1
@@ -179,6 +181,7 @@ def verify(app: Application[Any], anchors: AnchorBook | None = None) -> AuditRep
                     and row.topic == AuditLog.AnchorTaken.TOPIC
                     and isinstance(state.get("sequence"), int)):
                 anchors_recorded = max(anchors_recorded, state["sequence"])
+                signatures[state["sequence"]] = str(state.get("signature"))
             if problem is not None:
                 report.fail(
                     AuditFailure(
@@ -238,10 +241,15 @@ def _read_anchors(book: AnchorBook, key: str | None,
 
 
 def _compare_with_anchor(report: AuditReport, latest: dict[str, tuple[int, str]] | None,
-                         at_anchor: dict[str, str | None], anchors_recorded: int) -> None:
+                         at_anchor: dict[str, str | None], anchors_recorded: int,
+                         signatures: dict[int, str]) -> None:
     """Fail each anchored aggregate the store lost or changed, and a missing anchor."""
     check = report.anchor
     on_file = check.sequence
+    recorded = signatures.get(on_file)
+    if on_file and recorded is not None and recorded != check.signature:
+        # Without a key anyone can recompute an anchor's digest, not the store's record.
+        check.problems.append(f"anchor {on_file} is not the one the store recorded (forged?)")
     if anchors_recorded > on_file:
         check.problems.append(
             f"the store records {anchors_recorded} anchor(s) taken, the folder holds "
@@ -301,6 +309,14 @@ def chain_problem(app: Application[Any], originator_id: UUID,
     """Why one aggregate's stored chain does not hold (None when it does): the check
     ``verify`` makes, for one aggregate, cheap enough to make before trusting it; with
     ``anchored`` (version, hash from the latest anchor), that it still has them."""
+    broken = first_broken(app, originator_id, anchored)
+    return None if broken is None else broken[1]
+
+
+def first_broken(app: Application[Any], originator_id: UUID,
+                 anchored: tuple[int, str] | None = None) -> tuple[int, str] | None:
+    """(the first version that cannot be trusted, why), or None when the chain holds:
+    the events before that version are intact."""
     key: str | None = getattr(app, "audit_key", None)
     previous_hash, keyed_seen, version = chain.GENESIS, False, 0
     for expected_version, row in enumerate(app.recorder.select_events(originator_id), 1):
@@ -320,13 +336,13 @@ def chain_problem(app: Application[Any], originator_id: UUID,
             elif problem is None and keyed_seen:
                 problem = "a plain hash after keyed ones"
         if problem is not None:
-            return f"version {row.originator_version}: {problem}"
+            return row.originator_version, f"version {row.originator_version}: {problem}"
         assert isinstance(stored_hash, str)
         previous_hash = stored_hash
         if anchored is not None and anchored[0] == version and anchored[1] != stored_hash:
-            return f"version {version} differs from the latest anchor"
+            return 1, f"version {version} differs from the latest anchor"
     if anchored is not None and version < anchored[0]:
-        return f"{anchored[0] - version} event(s) missing since the latest anchor"
+        return version + 1, f"{anchored[0] - version} event(s) missing since the latest anchor"
     return None
 
 

@@ -29,6 +29,8 @@ class Guard:
         self.anchors: AnchorBook | None = None
         """Where the anchors are (the bootstrap sets it; None: chains alone)."""
         self._heads: tuple[object, dict[str, tuple[int, str]] | None] = (None, None)
+        self.trusted: set[UUID] = set()
+        """Aggregates whose stored chain this process checked before writing on them."""
 
     def anchored(self) -> dict[str, tuple[int, str]]:
         """The latest anchor's heads, read again only when the folder's latest changes."""

@@ -280,20 +280,17 @@ class Ledger(Application[UUID]):
         """
         cache = self.repository.cache
         with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
-            cached = cache is not None
-            if cache is not None:
-                try:
-                    found = cache.get(aggregate_id, evict=not latest)
-                except KeyError:
-                    cached = False
-                else:
-                    if not latest:
-                        return found
-            aggregate = self._load(aggregate_id, deepcopy_from_cache=False)
-            if not cached:
-                # Read from the store, not from what this process saved: trust it only
-                # if its chain holds, so nothing is written on top of a tampered one.
+            if aggregate_id not in self.guard.trusted:
+                # The first write this process makes on it: trust what the store holds
+                # only if its chain does, so nothing is written on a tampered one.
                 self.guard.check(aggregate_id, f"aggregate {aggregate_id}")
+                self.guard.trusted.add(aggregate_id)
+            if not latest and cache is not None:
+                try:
+                    return cache.get(aggregate_id, evict=True)
+                except KeyError:
+                    pass
+            aggregate = self._load(aggregate_id, deepcopy_from_cache=False)
             if cache is not None:
                 with contextlib.suppress(KeyError):
                     cache.get(aggregate_id, evict=True)
