@@ -7,7 +7,10 @@ environment the same way:
   they are encrypted (:mod:`huikuan.adapters.storage`);
 - ``HUIKUAN_PLUGINS`` (default ``./plugins.toml``): which plugins run and how they are
   set (:mod:`huikuan.adapters.settings`), ``[company] timezone`` included, which says
-  what "today" is when nobody names a date (:meth:`Huikuan.today`).
+  what "today" is when nobody names a date (:meth:`Huikuan.today`);
+- ``HUIKUAN_AUDIT_KEY`` and ``HUIKUAN_AUDIT_ANCHOR`` (default ``./var/anchors/``): the
+  key of the chain hashes and anchors, and the folder the anchors are kept in
+  (:mod:`huikuan.core.anchors`).
 
 The ledger opens at once, so a wrong URL is the first thing reported. Every other part
 is built the first time it is asked for: a command that only reads an account neither
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
 from huikuan.adapters.settings import load_settings
 from huikuan.adapters.storage import open_ledger
+from huikuan.core.anchors import AnchorBook
 from huikuan.core.clock import company_today
 from huikuan.core.ledger import Ledger
 from huikuan.core.plugin import Settings
@@ -189,4 +193,5 @@ def bootstrap(
     """
     environment = dict(os.environ if env is None else env)
     ledger = open_ledger(database_url, env=environment)
+    ledger.guard.anchors = AnchorBook.from_env(environment)
     return Huikuan(ledger, environment, plugins, host)

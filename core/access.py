@@ -48,7 +48,8 @@ class KeyRing(ChainedAggregate):
         role: str
 
         def apply(self, ring: KeyRing) -> None:
-            ring.keys[self.key_hash] = {"key_id": self.key_id, "role": self.role}
+            ring.keys[self.key_hash] = {"key_id": self.key_id, "role": self.role,
+                                        "version": str(self.originator_version)}
 
     def __init__(self) -> None:
         self.keys: dict[str, dict[str, str]] = {}
@@ -82,25 +83,26 @@ def role_of(ledger: Ledger, key: str) -> tuple[str, str] | None:
     except AggregateNotFoundError:
         return None
     found = ring.keys.get(key_hash(key))
-    if found is None or not _ring_holds(ledger, ring):
+    if found is None:
+        return None
+    # A key issued at or after the first event of the ring that does not verify (a
+    # KeyIssued slipped into the store by hand, say) is refused; those before it hold.
+    if int(found.get("version", "1")) >= _trusted_below(ledger, ring):
         return None
     return found["key_id"], found["role"]
 
 
-def _ring_holds(ledger: Ledger, ring: KeyRing) -> bool:
-    """Whether the key ring's stored chain verifies, checked once per version of it.
+def _trusted_below(ledger: Ledger, ring: KeyRing) -> int:
+    """The first version of the key ring whose stored chain does not verify (past its
+    end when all do), checked once per version of the ring."""
+    from huikuan.core.audit import first_broken
 
-    A key is trusted only from a ring whose chain holds: a ``KeyIssued`` slipped into
-    the store by hand (without the audit key, if one is set) is refused, and so is
-    every key while the ring is damaged, until an operator restores it."""
-    from huikuan.core.audit import chain_problem
-
-    checked: tuple[int, str] | None = getattr(ledger, "_ring_checked", None)
-    if checked == (ring.version, ring.chain_head):
-        return True
-    problem = chain_problem(ledger, KEYRING_ID)
-    if problem is not None:
-        log.error("keys.ring_tampered", problem=problem)
-        return False
-    ledger._ring_checked = (ring.version, ring.chain_head)  # type: ignore[attr-defined]
-    return True
+    checked: tuple[int, str, int] | None = getattr(ledger, "_ring_checked", None)
+    if checked is not None and checked[:2] == (ring.version, ring.chain_head):
+        return checked[2]
+    broken = first_broken(ledger, KEYRING_ID)
+    if broken is not None:
+        log.error("keys.ring_tampered", problem=broken[1])
+    below = broken[0] if broken is not None else ring.version + 1
+    ledger._ring_checked = (ring.version, ring.chain_head, below)  # type: ignore[attr-defined]
+    return below

@@ -37,7 +37,7 @@ Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _plain_text(value: str) -> str:
+def plain_text(value: str) -> str:
     # Control characters have no place in a name or a note, and keeping them out
     # keeps every stored event in one canonical JSON form (see core.audit).
     if _CONTROL.search(value):
@@ -48,10 +48,10 @@ def _plain_text(value: str) -> str:
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_plain_text),
+    AfterValidator(plain_text),
 ]
-Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_plain_text)]
-Ref = Annotated[str, StringConstraints(max_length=200), AfterValidator(_plain_text)]
+Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(plain_text)]
+Ref = Annotated[str, StringConstraints(max_length=200), AfterValidator(plain_text)]
 
 
 def _decimal(value: Any) -> Any:
@@ -509,3 +509,34 @@ class WriteOff(Command):
     written_off_on: BusinessDate
     reason: Text | None = None
     write_off_id: Id | None = None
+
+
+DeliveryMethod = Literal["courier", "registered_mail", "hand", "email", "sms", "notary",
+                         "other"]
+"""How a demand was proven delivered: a courier (EMS 签收), registered mail (挂号信), by
+hand (当面签收), an e-mail or text receipt, a notary's service (公证送达), other."""
+
+
+class RecordDemandDelivery(Command):
+    """Proof that a demand sent reached the debtor (送达证据): the limitation period of
+    its invoices starts again from ``delivered_on`` (Civil Code art. 195)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "message_id": "m-0123456789abcdef01234567",
+                    "delivered_on": "2026-10-20",
+                    "proof_ref": "EMS 1234567890",
+                    "method": "courier",
+                }
+            ]
+        },
+    )
+    message_id: Id
+    delivered_on: BusinessDate
+    proof_ref: Ref | None = None
+    """A courier tracking number, a signed receipt's reference."""
+    method: DeliveryMethod | None = None

@@ -25,6 +25,7 @@ from huikuan.core.commands import (
     MakePromise,
     RaiseDispute,
     ReceivePayment,
+    RecordDemandDelivery,
     ReportRiskSignal,
     ResolveDispute,
     WriteOff,
@@ -129,6 +130,13 @@ def report_risk_signal(account: Account, command: ReportRiskSignal) -> bool:
     )
 
 
+def record_demand_delivery(account: Account, command: RecordDemandDelivery) -> bool:
+    return account.record_demand_delivery(
+        message_id=command.message_id, delivered_on=command.delivered_on,
+        proof_ref=command.proof_ref, method=command.method,
+    )
+
+
 Handler = Callable[[Account, Any], bool]
 """A handler takes the account and its own type of command (hence ``Any`` here)."""
 
@@ -146,6 +154,7 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     AgreePaymentPlan: agree_payment_plan,
     AcknowledgeDebt: acknowledge_debt,
     ReportRiskSignal: report_risk_signal,
+    RecordDemandDelivery: record_demand_delivery,
 }
 
 

@@ -358,7 +358,13 @@ def huikuan_limitation_deadline(
     """The day the limitation period (诉讼时效) of ``invoice`` ends.
 
     The default: three years from the due date (from the last instalment for a
-    plan), restarted by an acknowledgment, a written promise or a payment.
+    plan), restarted by an acknowledgment, a written promise, a payment, a demand
+    that reached the debtor (``account.messages``, ``delivered_on``) or a suit or
+    arbitration filed (``account.filings``).
+
+    Asked at the cycle and when facts arrive that may move the deadline (a payment,
+    an acknowledgment, a proof of delivery…); the answer is recorded
+    (``DeadlinesDecided``) and the views show it.
 
     **Result:** first non-None result wins.
 
@@ -368,6 +374,9 @@ def huikuan_limitation_deadline(
     :returns: The last day a claim can be brought.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.3
+       The account's messages carry ``delivered_on`` and the account its ``filings``,
+       and the default plugin restarts the period from them.
     """
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import pluggy
 
@@ -201,6 +201,30 @@ class MessageView:
 
     .. versionadded:: 0.2
     """
+    delivered_on: date | None = None
+    """The day the message reached the debtor, as proof of delivery recorded says (a
+    courier's tracking, a signed receipt); None: no proof recorded. A demand that
+    reached the debtor restarts the limitation period of its invoices (art. 195).
+
+    .. versionadded:: 0.3
+    """
+
+
+@dataclass(frozen=True)
+class FilingView:
+    """A suit or an arbitration filed against the debtor (起诉/申请仲裁): it restarts the
+    limitation period (诉讼时效中断, Civil Code art. 195) from ``filed_on``.
+
+    .. versionadded:: 0.3
+    """
+
+    kind: Literal["litigation", "arbitration"]
+    filed_on: date
+    invoice_ids: tuple[str, ...] = ()
+    """The invoices the claim is for; empty: the whole account."""
+
+    def covers(self, invoice_id: str) -> bool:
+        return not self.invoice_ids or invoice_id in self.invoice_ids
 
 
 @dataclass(frozen=True)
@@ -232,6 +256,11 @@ class AccountView:
     reported_signals: tuple[ReportedSignal, ...]
     acknowledgments: tuple[Mapping[str, Any], ...]
     messages: tuple[MessageView, ...]
+    filings: tuple[FilingView, ...] = ()
+    """Suits and arbitrations filed, oldest first.
+
+    .. versionadded:: 0.3
+    """
 
     @property
     def outstanding(self) -> Decimal:
@@ -460,7 +489,8 @@ __all__ = [
     "STAGES", "TASKS", "AccountView", "Commitment", "CommitmentOutcome", "ContactChannel",
     "ContactOutcome", "ContactVerdict", "ContactView", "ContestedSpan", "CreditDecision",
     "CreditPosition",
-    "DeliveryError", "DeliveryReceipt", "Demand", "Direction", "EscalationDecision", "Grade",
+    "DeliveryError", "DeliveryReceipt", "Demand", "Direction", "EscalationDecision",
+    "FilingView", "Grade",
     "InstallmentView", "InterestCharge", "InvoiceView", "Language", "MessageChannel",
     "MessageDraft", "MessageKind", "MessageRequest", "MessageStatus", "MessageView",
     "ObsoleteVerdict", "OutgoingMessage", "PaymentView", "PlanStatus", "PlanView",

@@ -231,6 +231,7 @@ def view_of(account: Any) -> AccountView:
     from huikuan.core.plugin import (
         ContactView,
         ContestedSpan,
+        FilingView,
         InstallmentView,
         InvoiceView,
         MessageView,
@@ -246,6 +247,7 @@ def view_of(account: Any) -> AccountView:
         spans.setdefault(dispute.invoice_id, []).append(ContestedSpan(
             amount=dispute.amount, raised_on=dispute.raised_on,
             resolved_on=dispute.resolved_on))
+    delivered = account.demand_deliveries
 
     return AccountView(
         customer_id=account.customer_id,
@@ -313,7 +315,14 @@ def view_of(account: Any) -> AccountView:
         messages=tuple(
             MessageView(message_id=m.message_id, kind=m.kind, channel=m.channel,
                         status=m.status, queued_on=m.queued_on, attempts=m.attempts,
-                        sent_at=m.sent_at, invoice_ids=tuple(m.invoice_ids))
+                        sent_at=m.sent_at, invoice_ids=tuple(m.invoice_ids),
+                        delivered_on=delivered[m.message_id]["delivered_on"]
+                        if m.message_id in delivered else None)
             for m in account.messages.values()
+        ),
+        filings=tuple(
+            FilingView(kind=f["kind"], filed_on=f["filed_on"],
+                       invoice_ids=tuple(f.get("invoice_ids") or ()))
+            for f in account.filings
         ),
     )

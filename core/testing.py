@@ -39,6 +39,7 @@ from huikuan.core.plugin import (
     AccountView,
     ContactView,
     CreditPosition,
+    FilingView,
     InstallmentView,
     InvoiceView,
     MessageDraft,
@@ -157,10 +158,20 @@ def message_view(**fields: Any) -> MessageView:
     return _built(default, fields)
 
 
+def filing_view(**fields: Any) -> FilingView:
+    """A suit (``litigation``) filed on 2026-06-01 for the whole account; give
+    ``invoice_ids`` for a claim on some invoices only, ``kind="arbitration"`` for an
+    arbitration.
+
+    .. versionadded:: 0.3
+    """
+    return _built(FilingView(kind="litigation", filed_on=date(2026, 6, 1)), fields)
+
+
 def account_view(**fields: Any) -> AccountView:
     """A customer's account: ``C-1``, CNY, 30-day terms, no credit limit, Asia/Shanghai,
     zh-CN, stage ``none``, risk 0 (grade A), and nothing recorded (no invoices, payments,
-    promises, plans, contacts or messages) unless given."""
+    promises, plans, contacts, messages or filings) unless given."""
     default = AccountView(
         customer_id="C-1", name="华东贸易有限公司", currency="CNY", payment_terms_days=30,
         credit_limit=None, credit_grade=None, timezone="Asia/Shanghai", collector=None,
@@ -224,7 +235,8 @@ def policy_host(plugins: Mapping[str, object] | None = None, *,
 
 
 __all__ = [
-    "DAY", "account_view", "contact_view", "credit_position", "invoice_view", "message_draft",
+    "DAY", "account_view", "contact_view", "credit_position", "filing_view", "invoice_view",
+    "message_draft",
     "message_request", "message_view", "outgoing_message", "payment_view", "plan_view",
     "policy_host", "promise_view", "reported_signal", "settings",
 ]

@@ -293,22 +293,31 @@ class Views:
         if not rows:
             raise NotFound(f"no message {message_id!r}", field="message_id")
         m, c, k, ch, s, d, subj, body, recipient, attempts = rows[0]
+        # The proof of delivery, from the account itself: rarely asked, one per message.
+        delivery = self.ledger.account(c).demand_deliveries.get(m)
         return {"message_id": m, "customer_id": c, "kind": k, "channel": ch, "status": s,
                 "created_on": date.fromisoformat(d), "subject": subj, "body": body,
-                "recipient": recipient, "attempts": attempts}
+                "recipient": recipient, "attempts": attempts,
+                "delivery": dict(delivery) if delivery is not None else None}
 
     # ---- limitation
 
     def limitations(self, as_of: date, within_days: int) -> list[dict[str, Any]]:
-        """Receivables whose limitation period ends within ``within_days`` of ``as_of``."""
+        """Receivables whose limitation period ends within ``within_days`` of ``as_of``,
+        and those whose period has already ended (``expired``): a claim past its
+        deadline is still owed and may still be paid or acknowledged, so it is never
+        left out. Soonest (or longest expired) first."""
         rows = self._q(
             "SELECT customer_id, invoice_id, currency, open_minor, limitation_deadline "
-            "FROM hk_invoices WHERE open_minor > 0 AND limitation_deadline >= ? "
+            "FROM hk_invoices WHERE open_minor > 0 AND limitation_deadline IS NOT NULL "
             "AND limitation_deadline <= ? ORDER BY limitation_deadline, customer_id, invoice_id",
-            (as_of.isoformat(), (as_of + timedelta(days=within_days)).isoformat()))
-        return [{"customer_id": c, "invoice_id": i, "open_amount": from_minor(o, cur),
-                 "currency": cur, "deadline": date.fromisoformat(d)}
-                for c, i, cur, o, d in rows]
+            ((as_of + timedelta(days=within_days)).isoformat(),))
+        found = []
+        for c, i, cur, o, d in rows:
+            deadline = date.fromisoformat(d)
+            found.append({"customer_id": c, "invoice_id": i, "open_amount": from_minor(o, cur),
+                          "currency": cur, "deadline": deadline, "expired": deadline < as_of})
+        return found
 
     # ---- KPIs
 

@@ -32,6 +32,7 @@ TOPICS = {
     "huikuan:Account.ReviewScheduled",
     "huikuan:Account.DeadlinesDecided",
     "huikuan:Account.PriorityDecided",
+    "huikuan:Account.DemandDelivered", "huikuan:Account.CreditOverridden",
 }
 
 

@@ -3,11 +3,15 @@ so views folded again under another plugins.toml are the same, row for row."""
 
 from __future__ import annotations
 
+import gzip
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from huikuan.adapters.settings import load_settings
 from huikuan.core import decisions
@@ -19,7 +23,7 @@ from huikuan.core.policy import PolicyHost, view_of
 from huikuan.projections.views import snapshot_tables
 from tests import portfolio
 from tests.conftest import REPO
-from tests.test_v1_store import v1_store  # noqa: F401 (a fixture)
+from tests.test_v1_store import FIXTURES
 
 OTHER_POLICY = """
 [huikuan]
@@ -174,8 +178,21 @@ def test_the_first_cycle_after_an_earlier_version_reviews_every_account(
     assert not DailyCycle(ledger, policy, views).run(date(2026, 3, 21)).reviewed_all
 
 
+@pytest.fixture
+def v1_store(tmp_path, monkeypatch):
+    """The store kept from version 1 (the first of those tests/test_v1_store.py keeps)."""
+    path = tmp_path / "v1_store.sqlite3"
+    with gzip.open(FIXTURES / "v1_store.sqlite3.gz") as packed, path.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    env = {"HUIKUAN_DATABASE_URL": f"sqlite:///{path}",
+           "HUIKUAN_PLUGINS": str(REPO / "plugins.toml"), "HUIKUAN_IN_PROCESS_WORKERS": "0"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
 def test_a_store_of_version_1_has_its_decisions_recorded_by_its_next_cycle(
-        v1_store, policy):  # noqa: F811 (the fixture imported above)
+        v1_store, policy):
     from huikuan.adapters.storage import open_ledger
     from huikuan.projections.queries import Views
 

@@ -25,7 +25,7 @@ FACT_WRITERS: Final = EVERYONE - {"auditor"}
 CASE_WRITERS: Final = FACT_WRITERS - {"integration"}
 """Also keep the case file: disputes, contacts, promises, plans, signals."""
 MANAGERS: Final = frozenset({"admin", "manager"})
-"""Also write off and run the collection cycle."""
+"""Also write off, run the collection cycle and override a credit refusal."""
 
 #: The role matrix: which roles may call each operation, by its operationId.
 MAY: Final[dict[str, frozenset[str]]] = {
@@ -44,6 +44,7 @@ MAY: Final[dict[str, frozenset[str]]] = {
     "acknowledgeDebt": CASE_WRITERS,
     "reportRiskSignal": CASE_WRITERS,
     "writeOff": MANAGERS,
+    "recordDemandDelivery": CASE_WRITERS,
     # policy
     "runCycle": MANAGERS,
     # views
@@ -86,8 +87,8 @@ def _role(found_in: Services, key: str) -> tuple[str, str] | None:
     return found
 
 
-def may_call(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The guard of every operation: a known key, of a role the matrix allows."""
+def caller(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, str]:
+    """The calling key's id and role; 401 without a known key."""
     header = connection.headers.get("authorization", "")
     scheme, _space, key = header.partition(" ")
     found = (
@@ -97,7 +98,12 @@ def may_call(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteH
     )
     if found is None:
         raise NotAuthorizedException("a valid API key is required (Authorization: Bearer …)")
-    key_id, role = found
+    return found
+
+
+def may_call(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The guard of every operation: a known key, of a role the matrix allows."""
+    key_id, role = caller(connection)
     structlog.contextvars.bind_contextvars(api_key=key_id)
     if role not in MAY[str(getattr(handler, "operation_id", ""))]:
         raise PermissionDeniedException(f"the {role} role may not do this")

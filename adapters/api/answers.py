@@ -83,11 +83,23 @@ class CustomerRegistered(c.RegisterCustomer, Answer):
     """The customer as registered, with the registration date the account has."""
 
 
+class CreditOverride(Answer):
+    """A sale the credit check refused, let through by a manager or an admin."""
+
+    reasons: list[str]
+    """Why the check refused it."""
+    override_reason: str
+    overridden_by: str | None
+    """Who overrode it: ``key:<key_id>``."""
+
+
 class InvoiceRecorded(c.IssueInvoice, Recorded):
     due_on: date
     """The due date: as given, or issued + the customer's payment terms."""
     open_amount: Money
     """What is still open of it, after any credit on the account was applied."""
+    credit_override: CreditOverride | None = None
+    """Set when the credit check refused the sale and a manager overrode it."""
 
 
 class DeliveryRecorded(c.ConfirmDelivery, Recorded):
@@ -144,6 +156,11 @@ class RiskSignalRecorded(c.ReportRiskSignal, Recorded):
 
 class WriteOffRecorded(c.WriteOff, Recorded):
     pass
+
+
+class DemandDeliveryRecorded(c.RecordDemandDelivery, Recorded):
+    invoice_ids: list[str]
+    """The invoices the demand is about: their limitation period starts again."""
 
 
 class CycleFailure(Answer):
@@ -285,10 +302,20 @@ class MessageSummary(Answer):
     subject: str
 
 
+class MessageDelivery(Answer):
+    """Proof that the demand reached the debtor (``POST /messages/{id}/delivery``)."""
+
+    delivered_on: date
+    proof_ref: str | None
+    method: str | None
+
+
 class Message(MessageSummary):
     body: str
     recipient: str | None
     attempts: int
+    delivery: MessageDelivery | None = None
+    """None until proof of delivery is recorded."""
 
 
 class KpiFigures(Answer):
@@ -323,6 +350,9 @@ class Limitation(Answer):
     open_amount: Money
     currency: str
     deadline: date
+    """The last day a claim can be brought (诉讼时效届满日)."""
+    expired: bool
+    """The period ended before ``as_of``: the claim is still listed, never dropped."""
 
 
 class FeedEvent(Answer):
@@ -352,8 +382,20 @@ class AuditFailureFound(Answer):
     position: int
 
 
+class AnchorVerification(Answer):
+    ok: bool
+    """False when an anchored aggregate lost events, is gone or was rewritten, or an
+    anchor is missing or forged."""
+    taken_at: str | None
+    """When the latest anchor was taken (None: none yet)."""
+    sequence: int
+    signed: bool
+    """Signed with the audit key (HMAC), not a plain digest."""
+
+
 class AuditVerification(Answer):
     ok: bool
+    anchor: AnchorVerification
     events_checked: int
     snapshots_checked: int
     heads_digest: str

@@ -12,6 +12,7 @@ from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from huikuan.core.credit import CreditRefused
 from huikuan.core.cycle import CycleRunning
 from huikuan.core.errors import Conflict, DomainError, NotFound, Tampered
 
@@ -28,6 +29,8 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[dict[str, str]] | None = None
+    reasons: list[str] | None = None
+    """Why the credit check refused the sale (type ending in credit-refused)."""
 
 
 def _problem_spec(description: str) -> ResponseSpec:
@@ -39,9 +42,11 @@ PROBLEMS = {
     401: _problem_spec("Missing or unknown API key"),
     403: _problem_spec("The key's role may not do this"),
     404: _problem_spec("Unknown customer, invoice, payment, dispute or message"),
-    409: _problem_spec("The id was used before with different content, or (type ending in "
-                       "cycle-running) another cycle is running on the store, or (type ending in "
-                       "tampered) the account's stored events do not verify"),
+    409: _problem_spec("The id was used before with different content; (type ending in "
+                       "cycle-running) another cycle is running on the store; (type ending "
+                       "in credit-refused) the credit check refuses the invoice, reasons "
+                       "say why; (type ending in tampered) the account's stored events do "
+                       "not verify; or the message is not sent yet"),
     413: _problem_spec("The body is too large"),
     422: _problem_spec("The request breaks a rule; errors names the fields"),
 }
@@ -50,6 +55,7 @@ PROBLEMS = {
 # A problem a client may want to tell from others of its status (RFC 9457 ``type``).
 CYCLE_RUNNING = "urn:huikuan:problem:cycle-running"
 TAMPERED = "urn:huikuan:problem:tampered"
+CREDIT_REFUSED = "urn:huikuan:problem:credit-refused"
 
 
 def problem(
@@ -76,6 +82,10 @@ def on_domain_error(_: Request[Any, Any, Any], error: Exception) -> Response[dic
         return problem(409, "Tampered", error.message, errors, type_=TAMPERED)
     if isinstance(error, CycleRunning):
         return problem(409, "Cycle Running", error.message, errors, type_=CYCLE_RUNNING)
+    if isinstance(error, CreditRefused):
+        refused = problem(409, "Credit Refused", error.message, errors, type_=CREDIT_REFUSED)
+        refused.content["reasons"] = list(error.reasons)
+        return refused
     if isinstance(error, Conflict):
         return problem(409, "Conflict", error.message, errors)
     return problem(422, "Unprocessable Content", error.message, errors)

@@ -159,7 +159,8 @@ def limitations(
     as_of: Annotated[str | None, QueryParameter()] = None,
     within_days: Annotated[int, QueryParameter(ge=0, le=36500)] = 90,
 ) -> list[a.Limitation]:
-    """Receivables whose limitation period ends within that many days."""
+    """Receivables whose limitation period ends within that many days, and those whose
+    period has ended (``expired``: true), never left out."""
     day = _date(as_of, "as_of") or _today(request)
     return [answer(a.Limitation, row) for row in _views(request).limitations(day, within_days)]
 
@@ -176,11 +177,15 @@ def events(
 
 @operation("GET", "/audit/verify", "verifyAudit", tag="audit")
 def audit_verify(request: Request[Any, Any, Any]) -> a.AuditVerification:
-    """Check every stored event against its hash chain."""
-    report = verify(services(request).ledger)
+    """Check every stored event against its hash chain, and the store against the
+    latest anchor (``anchor``)."""
+    ledger = services(request).ledger
+    report = verify(ledger, ledger.guard.anchors)
     first = report.first_failure
     return answer(a.AuditVerification, {
         "ok": report.ok,
+        "anchor": {"ok": report.anchor.ok, "taken_at": report.anchor.taken_at,
+                   "sequence": report.anchor.sequence, "signed": report.anchor.signed},
         "events_checked": report.events_checked,
         "snapshots_checked": report.snapshots_checked,
         "heads_digest": report.heads_digest,

@@ -8,18 +8,20 @@ answers 200 with the same answer and records nothing; different content is a 409
 # Litestar reads their body and answer types from the annotations as evaluated here.
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Request, Response
+from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from huikuan.adapters.api import answers as a
-from huikuan.adapters.api.access import services
+from huikuan.adapters.api.access import MANAGERS, caller, services
 from huikuan.adapters.api.routing import AnswerT, answer, operation
 from huikuan.core import commands as c
 from huikuan.core.account import Account
+from huikuan.core.credit import checked_invoice
 from huikuan.core.ledger import Outcome
 
 
@@ -30,11 +32,18 @@ def _worked_out(command: c.Command, outcome: Outcome) -> dict[str, Any]:
     if isinstance(command, c.IssueInvoice):
         if not outcome.recorded:
             invoice = outcome.account.invoices[command.invoice_id]
-            return {"due_on": invoice.due_on, "open_amount": invoice.open_amount}
+            return {"due_on": invoice.due_on, "open_amount": invoice.open_amount,
+                    "credit_override": outcome.account.credit_overrides.get(
+                        command.invoice_id)}
         issued = next(e for e in outcome.events if isinstance(e, Account.InvoiceIssued))
         credited = sum((e.amount for e in outcome.events if isinstance(e, Account.CreditApplied)
                         and e.invoice_id == issued.invoice_id), Decimal(0))
-        return {"due_on": issued.due_on, "open_amount": issued.amount - credited}
+        override = next((e for e in outcome.events
+                         if isinstance(e, Account.CreditOverridden)), None)
+        return {"due_on": issued.due_on, "open_amount": issued.amount - credited,
+                "credit_override": None if override is None else {
+                    "reasons": override.reasons, "override_reason": override.override_reason,
+                    "overridden_by": override.overridden_by}}
     if isinstance(command, c.ReceivePayment):
         if not outcome.recorded:
             payment = outcome.account.payments[command.payment_id]
@@ -74,8 +83,6 @@ def _customer_fact(
 
 # path, command, answer, operationId, and what it records (the contract's words)
 FACTS = [
-    _customer_fact("invoices", c.IssueInvoice, a.InvoiceRecorded, "issueInvoice",
-                   "A sale invoiced: a receivable"),
     _customer_fact("deliveries", c.ConfirmDelivery, a.DeliveryRecorded, "confirmDelivery",
                    "Proof of delivery (回单签收)"),
     _customer_fact("payments", c.ReceivePayment, a.PaymentRecorded, "receivePayment",
@@ -100,6 +107,47 @@ FACTS = [
 ]
 
 
+OverrideReason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(c.plain_text),
+]
+
+
+class IssueInvoice(c.IssueInvoice):
+    """A sale invoiced (the command's body, named as the command is in the document)."""
+
+    override_reason: OverrideReason | None = None
+    """Why a sale the credit check refuses (``[credit] enforce``) goes ahead: a manager's
+    or an admin's decision, recorded with who gave it. Any other role giving it: 403."""
+
+
+@operation("POST", "/customers/{customer_id:str}/invoices", "issueInvoice", tag="facts",
+           writes=a.InvoiceRecorded)
+def issue_invoice(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    data: JSONBody[IssueInvoice],
+) -> Response[a.InvoiceRecorded]:
+    """A sale invoiced: a receivable
+
+    With ``[credit] enforce = true``, a sale the credit check refuses (over the limit,
+    supply on hold…) is a 409 (problem type ending in credit-refused, with the reasons)
+    and nothing is recorded, unless a manager or an admin gives ``override_reason``."""
+    key_id, role = caller(request)
+    if data.override_reason is not None and role not in MANAGERS:
+        raise PermissionDeniedException(
+            f"the {role} role may not override the credit check (override_reason)")
+    command = c.IssueInvoice(**data.model_dump(exclude={"override_reason"}))
+    checked = checked_invoice(services(request).host, command,
+                              override_reason=data.override_reason,
+                              overridden_by=f"key:{key_id}")
+    outcome = services(request).ledger.change(customer_id, "issue_invoice", checked)
+    fields = {"customer_id": customer_id, **command.model_dump(),
+              **_worked_out(command, outcome)}
+    return Response(answer(a.InvoiceRecorded, fields),
+                    status_code=201 if outcome.recorded else 200)
+
+
 class BounceBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     bounced_on: c.BusinessDate
@@ -111,6 +159,14 @@ class ResolveBody(BaseModel):
     resolved_on: c.BusinessDate
     outcome: Literal["rejected", "credited"]
     credited_amount: c.NonNegativeAmount | None = None
+
+
+class DemandDeliveryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    delivered_on: c.BusinessDate
+    proof_ref: c.Ref | None = None
+    """A courier tracking number, a signed receipt's reference."""
+    method: c.DeliveryMethod | None = None
 
 
 class CycleBody(BaseModel):
@@ -158,6 +214,27 @@ def resolve_dispute(
     return _record(request, customer_id, command, a.DisputeResolved)
 
 
+@operation("POST", "/messages/{message_id:str}/delivery", "recordDemandDelivery",
+           tag="facts", writes=a.DemandDeliveryRecorded)
+def record_demand_delivery(
+    request: Request[Any, Any, Any],
+    message_id: FromPath[str],
+    data: JSONBody[DemandDeliveryBody],
+) -> Response[a.DemandDeliveryRecorded]:
+    """Proof that a demand reached the debtor (送达): its invoices' limitation restarts.
+
+    409 for a message not sent yet (or a task, which no debtor receives)."""
+    command = c.RecordDemandDelivery(message_id=message_id, **data.model_dump())
+    found = services(request).views.fresh().message(command.message_id)  # 404 if unknown
+    customer_id = found["customer_id"]
+    outcome = services(request).ledger.execute(customer_id, command)
+    invoice_ids = outcome.account.messages[command.message_id].invoice_ids
+    fields = {"customer_id": customer_id, **command.model_dump(),
+              "invoice_ids": list(invoice_ids)}
+    return Response(answer(a.DemandDeliveryRecorded, fields),
+                    status_code=201 if outcome.recorded else 200)
+
+
 @operation("POST", "/cycle", "runCycle", tag="policy")
 def run_cycle(request: Request[Any, Any, Any], data: JSONBody[CycleBody]) -> a.CycleRun:
     """Run the collection cycle for a business date over every account. One at a time
@@ -175,4 +252,5 @@ def run_cycle(request: Request[Any, Any, Any], data: JSONBody[CycleBody]) -> a.C
     })
 
 
-WRITES = [register_customer, *FACTS, bounce_payment, resolve_dispute, run_cycle]
+WRITES = [register_customer, issue_invoice, *FACTS, bounce_payment, resolve_dispute,
+          record_demand_delivery, run_cycle]

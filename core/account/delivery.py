@@ -1,19 +1,24 @@
 """Message delivery: the outbox kept in the event store, from queued to sent.
 
 A message is queued by a decision of the daily cycle (MessageQueued, a Decision); it is
-here with what then becomes of it: held, sent, failed or cancelled.
+here with what then becomes of it: held, sent, failed or cancelled, and for a demand
+sent, the proof that it reached the debtor (DemandDelivered), which restarts the
+limitation period of its invoices.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from huikuan.core.account.events import Decision, Event
+from huikuan.core.account.events import Decision, Event, Fact
 from huikuan.core.account.records import Message
 from huikuan.core.account.state import AccountState
-from huikuan.core.errors import NotFound
+from huikuan.core.errors import Conflict, InvalidCommand, NotFound
+from huikuan.core.vocabulary import DEMANDS
 
 
 class Delivery(AccountState):
@@ -145,3 +150,62 @@ class Delivery(AccountState):
         if message_id not in self.messages:
             raise NotFound(f"no message {message_id!r} on this account", field="message_id")
         self.trigger_event(event_class, **fields)
+
+    # ---- proof of delivery (送达证据)
+
+    class DemandDelivered(Fact):
+        """A demand sent reached the debtor, with the proof (a courier's tracking number,
+        a signed receipt): the limitation period of its invoices starts again from
+        ``delivered_on`` (Civil Code art. 195), as the limitation plugin decides."""
+
+        TOPIC = "huikuan:Account.DemandDelivered"
+        KIND = "demand_delivery"
+        ID_FIELD = "message_id"
+        REQUEST_FIELDS = ("message_id", "delivered_on", "proof_ref", "method")
+        DATE_FIELD = "delivered_on"
+        message_id: str
+        delivered_on: date
+        proof_ref: str | None
+        method: str | None
+
+        def invoices_changed(self, account: AccountState) -> Collection[str] | None:
+            # Those whose deadline it may move: the invoices the demand is about.
+            message = account.queued_message(self.message_id)
+            return list(message.invoice_ids) if message is not None else ()
+
+        def apply(self, account: AccountState) -> None:
+            super().apply(account)
+            account.demand_deliveries = {
+                **account.demand_deliveries,
+                self.message_id: {"delivered_on": self.delivered_on,
+                                  "proof_ref": self.proof_ref, "method": self.method},
+            }
+
+    def record_demand_delivery(
+        self,
+        *,
+        message_id: str,
+        delivered_on: date,
+        proof_ref: str | None = None,
+        method: str | None = None,
+    ) -> bool:
+        """Record that a demand sent reached the debtor. False if a repeat."""
+        message = self.messages.get(message_id)
+        if message is None:
+            raise NotFound(f"no message {message_id!r} on this account", field="message_id")
+        fields: dict[str, Any] = {"message_id": message_id, "delivered_on": delivered_on,
+                                  "proof_ref": proof_ref, "method": method}
+        if self._is_repeat(self.DemandDelivered, fields):
+            return False
+        if message.kind not in DEMANDS:
+            msg = f"message {message_id!r} is a task ({message.kind}), not a demand to the debtor"
+            raise Conflict(msg, field="message_id")
+        if message.status != "sent" or message.sent_at is None:
+            msg = (f"message {message_id!r} has not been sent (it is {message.status}); "
+                   "proof of delivery follows the sending")
+            raise Conflict(msg, field="message_id")
+        sent_on = message.sent_at.astimezone(ZoneInfo(self.timezone)).date()
+        if delivered_on < sent_on:
+            msg = f"delivered_on {delivered_on} is before the message was sent ({sent_on})"
+            raise InvalidCommand(msg, field="delivered_on")
+        return self._record(self.DemandDelivered, **fields)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from huikuan.core.account.events import Fact
+from huikuan.core.account.events import Event, Fact
 from huikuan.core.account.records import CreditNote, Invoice, derived_id
 from huikuan.core.account.state import AccountState
 from huikuan.core.errors import InvalidCommand
@@ -84,6 +84,37 @@ class Receivables(AccountState):
         self._record(self.InvoiceIssued, **fields)
         self._apply_unapplied_credit([self.invoices[invoice_id]], issued_on)
         return True
+
+    class CreditOverridden(Event):
+        """A sale the credit check refused (over the limit, supply on hold…) was let
+        through by a manager, who gave the reason; the refusal's reasons are kept."""
+
+        TOPIC = "huikuan:Account.CreditOverridden"
+        DATE_FIELD = "overridden_on"
+        CHANGES_INVOICES = False
+        invoice_id: str
+        amount: Decimal
+        overridden_on: date
+        reasons: list[str]
+        override_reason: str
+        overridden_by: str | None
+
+        def apply(self, account: AccountState) -> None:
+            account.credit_overrides = {
+                **account.credit_overrides,
+                self.invoice_id: {"reasons": list(self.reasons),
+                                  "override_reason": self.override_reason,
+                                  "overridden_by": self.overridden_by},
+            }
+
+    def override_credit(self, *, invoice_id: str, reasons: list[str], override_reason: str,
+                        overridden_by: str | None) -> None:
+        """Record that the refusal of this (just recorded) invoice was overridden."""
+        invoice = self._invoice(invoice_id)
+        self.trigger_event(self.CreditOverridden, invoice_id=invoice_id,
+                           amount=invoice.amount, overridden_on=invoice.issued_on,
+                           reasons=list(reasons), override_reason=override_reason,
+                           overridden_by=overridden_by)
 
     class DeliveryConfirmed(Fact):
         """The goods were received, proven by a signed receipt (回单签收)."""

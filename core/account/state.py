@@ -82,6 +82,12 @@ class AccountState(_Aggregate):
     # (never changed in place, so the shared class defaults are never written to).
     limitation_deadlines: Mapping[str, date | None] = MappingProxyType({})
     worklist_priority: Mapping[str, Any] | None = None
+    # Proof that a demand reached the debtor, by message id (delivery.DemandDelivered);
+    # suits and arbitrations filed (empty until the hand-off facts exist); credit
+    # refusals a manager overrode, by invoice id. Replaced whole, like the above.
+    demand_deliveries: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    filings: tuple[Mapping[str, Any], ...] = ()
+    credit_overrides: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
 
     def __init__(self) -> None:
         # Empty case file; Registered.apply fills in the customer.

@@ -44,6 +44,8 @@ SAMPLES: list[Command] = [
     commands.AcknowledgeDebt(acknowledged_on=date(2026, 2, 12)),
     commands.ReportRiskSignal(signal="lawsuit", observed_on=date(2026, 2, 13), note="n",
                               signal_id="S-1"),
+    commands.RecordDemandDelivery(message_id="m-1", delivered_on=date(2026, 2, 14),
+                                  proof_ref="EMS 1234567890", method="courier"),
 ]
 
 
