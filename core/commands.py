@@ -6,15 +6,19 @@ currency, what is still open, what exists). The field names are those of the pub
 HTTP contract, so the HTTP adapter, the CLI and the importer all speak one language;
 core.handlers says which account method records each command.
 
-Amounts are decimal strings (``"1250.00"``), integers or ``Decimal``; a JSON or
-Python float is refused, because a float cannot hold most decimal amounts exactly.
+Amounts are strings in plain decimal notation (``"1250.00"``: ASCII digits, an optional
+minus sign and fraction, nothing else) or, from Python, ``Decimal``; a number is refused,
+because a float cannot hold most decimal amounts exactly and an integer on the wire is
+one typo from a float. Integers are JSON integers (never ``true``), flags JSON booleans
+(never ``"yes"`` or ``1``), timestamps RFC 3339 strings with an offset. The shared types
+below hold those rules, so a command added later inherits them by using them.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -28,11 +32,20 @@ from pydantic import (
     StringConstraints,
 )
 
-from huikuan.core.money import MAX_INTEGER_DIGITS, is_currency
+from huikuan.core.money import MAX_INTEGER_DIGITS, is_currency, plain_decimal
 
 ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 
-Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+def _not_only_dots(value: str) -> str:
+    # ``.`` and ``..`` would be read as path steps in the URL that names the resource.
+    if not value.strip("."):
+        raise ValueError("an id is not made of dots alone")
+    return value
+
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN), AfterValidator(_not_only_dots)]
+"""A client-chosen id: 1–64 letters, digits, ``.``, ``_``, ``-``; not dots alone."""
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -55,19 +68,11 @@ Ref = Annotated[str, StringConstraints(max_length=200), AfterValidator(plain_tex
 
 
 def _decimal(value: Any) -> Any:
-    if isinstance(value, (float, bool)):
-        raise ValueError(
-            'amounts are decimal strings such as "1250.00", not numbers with a fraction'
-        )
     if isinstance(value, str):
-        try:
-            parsed = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal amount") from None
-        if not parsed.is_finite():
-            raise ValueError("amount must be a finite number")
-        return parsed
-    return value
+        return plain_decimal(value)
+    if isinstance(value, Decimal):
+        return value
+    raise ValueError('amounts are decimal strings such as "1250.00", never JSON numbers')
 
 
 def _bounded(value: Decimal) -> Decimal:
@@ -75,6 +80,10 @@ def _bounded(value: Decimal) -> Decimal:
         raise ValueError("amount must be a finite number")
     if value != 0 and value.adjusted() >= MAX_INTEGER_DIGITS:
         raise ValueError(f"amount must be below 10^{MAX_INTEGER_DIGITS}")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        # A Decimal given from Python as 1E+3 is echoed 1000, never in exponent form.
+        value = value.quantize(Decimal(1))
     return value
 
 
@@ -92,7 +101,7 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
 def _iso_date(value: Any) -> Any:
     # Business dates are YYYY-MM-DD only: no timestamps, no numbers; and within reason,
     # so that adding terms or limitation years to one can never leave the calendar.
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, flags=re.ASCII):
         try:
             value = date.fromisoformat(value)
         except ValueError:
@@ -105,6 +114,52 @@ def _iso_date(value: Any) -> Any:
 
 
 BusinessDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _timestamp(value: Any) -> Any:
+    # RFC 3339 with an offset, or an aware datetime from Python; never a number of
+    # seconds. Its calendar date is checked against the business range before anything
+    # converts it (9999-12-31T23:59:59-12:00 has no UTC form).
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ][0-9:.]+([Zz]|[+-]\d{2}:\d{2})", value,
+                            flags=re.ASCII):
+            raise ValueError("a timestamp is written RFC 3339 with an offset, such as "
+                             "2026-09-02T14:30:00+08:00")
+        year = int(value[:4])
+        if not EARLIEST.year <= year <= LATEST.year:
+            raise ValueError(f"a timestamp lies between {EARLIEST} and {LATEST}")
+        return value
+    if isinstance(value, datetime):
+        if not EARLIEST <= value.date() <= LATEST:
+            raise ValueError(f"a timestamp lies between {EARLIEST} and {LATEST}")
+        return value
+    raise ValueError("a timestamp is written RFC 3339 with an offset")
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp)]
+"""When something happened, to the second, with its UTC offset (RFC 3339)."""
+
+
+def _whole_number(value: Any) -> Any:
+    # Pydantic's lax mode (the one Litestar validates bodies in) would take true as 1,
+    # "30" as 30 and 30.0 as 30.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number written as a JSON integer")
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_whole_number)]
+"""A JSON integer: not a boolean, a string or a number with a point."""
+
+
+def _flag(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""A JSON boolean: not 1, "yes" or "true"."""
 
 
 def _currency(value: str) -> str:
@@ -160,7 +215,8 @@ class ContactPerson(BaseModel):
     name: Name
     role: Ref | None = None
     email: (
-        Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)] | None
+        Annotated[str, StringConstraints(pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$",
+                                         max_length=254)] | None
     ) = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{3,32}$")] | None = None
 
@@ -196,7 +252,7 @@ class RegisterCustomer(Command):
     customer_id: Id
     name: Name
     currency: Currency
-    payment_terms_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 30
+    payment_terms_days: Annotated[Integer, Field(ge=0, le=3650)] = 30
     credit_limit: NonNegativeAmount | None = None
     credit_grade: Grade | None = None
     timezone: TimeZone = "Asia/Shanghai"
@@ -378,7 +434,7 @@ class LogContact(Command):
             ]
         },
     )
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp
     channel: Channel
     direction: Direction
     outcome: ContactOutcome
@@ -411,7 +467,7 @@ class MakePromise(Command):
     amount: Amount
     due_on: BusinessDate
     made_on: BusinessDate
-    written: bool = False
+    written: Flag = False
     document_ref: Ref | None = None
 
 

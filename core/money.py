@@ -8,6 +8,7 @@ exactly that many places, so ``Decimal("10")`` in CNY is recorded as ``10.00``.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from huikuan.core.errors import InvalidCommand
@@ -49,6 +50,26 @@ ZERO = Decimal(0)
 MAX_INTEGER_DIGITS = 15
 
 
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+"""The one way an amount is written: ``1250.00``, ``-3``, ``0.5``; ASCII digits only (no
+exponent, sign ``+``, spaces, ``_`` separators, ``.5`` or ``5.``, no other scripts' digits)."""
+
+
+def plain_decimal(value: str) -> Decimal:
+    """``value`` read as a decimal written in plain notation, or ValueError saying why.
+
+    Bounded before any arithmetic: at most :data:`MAX_INTEGER_DIGITS` digits before the
+    point and 20 after, so no amount a client sends can overflow a later sum."""
+    if not PLAIN_DECIMAL.fullmatch(value):
+        raise ValueError(f'amounts are written in plain decimal notation such as "1250.00", '
+                         f'not {value[:40]!r}')
+    whole, _point, fraction = value.lstrip("-").partition(".")
+    if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS or len(fraction) > 20:
+        raise ValueError(f"amount must be below 10^{MAX_INTEGER_DIGITS} with at most 20 "
+                         "decimal places")
+    return Decimal(value)
+
+
 def minor_units(currency: str) -> int:
     """Digits after the decimal point for ``currency`` (ISO 4217)."""
     try:
@@ -78,8 +99,10 @@ def money(
         msg = "amounts are decimal strings such as \"1250.00\", never floating point numbers"
         raise InvalidCommand(msg, field=field)
     try:
-        value = Decimal(amount)
-    except (InvalidOperation, ValueError, TypeError):
+        value = plain_decimal(amount) if isinstance(amount, str) else Decimal(amount)
+    except ValueError as error:
+        raise InvalidCommand(str(error), field=field) from None
+    except (InvalidOperation, TypeError):
         msg = f"{amount!r} is not a decimal amount"
         raise InvalidCommand(msg, field=field) from None
     if not value.is_finite():
