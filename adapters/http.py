@@ -6,6 +6,7 @@ logs each request, and serves the result.
 """
 
 import os
+import re
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 
 from huikuan.adapters.api import v1_router
 from huikuan.adapters.api.answers import DecimalAsString, Health, written
+from huikuan.adapters.api.inputs import admit
 from huikuan.adapters.api.problems import EXCEPTION_HANDLERS
 from huikuan.core.cycle import DailyCycle
 from huikuan.core.ledger import Ledger
@@ -28,6 +30,8 @@ from huikuan.core.policy import PolicyHost
 from huikuan.projections.queries import Views
 
 log = structlog.get_logger("huikuan.http")
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 @dataclass
@@ -64,7 +68,9 @@ def request_logging(app: Any) -> Any:
         started = time.perf_counter()
         status = 500
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex[:16]
+        given = headers.get(b"x-request-id", b"")[:64].decode("latin-1")
+        # A client's id is kept only if it is one (it is logged and echoed in a header).
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
 
         async def send_with_id(message: Any) -> None:
             nonlocal status
@@ -127,6 +133,7 @@ def create_app(services: Services | None = None) -> Litestar:
         route_handlers=[v1_router(), health],
         lifespan=[lifespan],
         middleware=[request_logging],
+        before_request=admit,
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=1024 * 1024,
         # Answers are written by their fields' aliases (``class``, ``1-30``, ``from``), and

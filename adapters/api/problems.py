@@ -48,6 +48,7 @@ PROBLEMS = {
                        "say why; (type ending in tampered) the account's stored events do "
                        "not verify; or the message is not sent yet"),
     413: _problem_spec("The body is too large"),
+    415: _problem_spec("The body is not sent as application/json"),
     422: _problem_spec("The request breaks a rule; errors names the fields"),
 }
 
@@ -94,7 +95,11 @@ def on_domain_error(_: Request[Any, Any, Any], error: Exception) -> Response[dic
 def on_validation_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     assert isinstance(error, ValidationException)
     extra = error.extra if isinstance(error.extra, list) else []
-    if not extra or any(e.get("source") is None and "JSON" in str(e) for e in extra):
+    # Pydantic's own "Invalid JSON" is a malformed body (400); any other message, one
+    # that merely mentions JSON ("never JSON numbers") included, is a field's (422).
+    if not extra or any(e.get("source") is None
+                        and str(e.get("message", "")).startswith("Invalid JSON")
+                        for e in extra):
         return problem(400, "Bad Request", error.detail or "the request body is not valid JSON")
     errors = [{"field": str(e.get("key", "")), "message": str(e.get("message", ""))} for e in extra]
     for error_ in errors:
@@ -121,12 +126,15 @@ def on_http_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[
         404: "Not Found",
         405: "Method Not Allowed",
         413: "Content Too Large",
+        415: "Unsupported Media Type",
     }
     response = problem(
         error.status_code,
         titles.get(error.status_code, "Error"),
         error.detail or titles.get(error.status_code, "Error"),
     )
+    for name, value in (error.headers or {}).items():  # Accept-Post with a 415
+        response.headers[name] = value
     if error.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     return response

@@ -37,6 +37,8 @@ def operation(
         msg = f"{operation_id} has no row in the role matrix"
         raise LookupError(msg)
     responses: dict[int, ResponseSpec] = dict(PROBLEMS)
+    if method == "GET":
+        del responses[415]  # no body, so no media type to refuse
     if writes is not None:
         responses[200] = ResponseSpec(
             data_container=writes,
