@@ -116,6 +116,14 @@ def _iso_date(value: Any) -> Any:
 BusinessDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
+def business_date(value: str) -> date:
+    """``value`` read as a business date, as a body's dates are (``YYYY-MM-DD``, between
+    :data:`EARLIEST` and :data:`LATEST`), or ValueError saying why: for the dates of a
+    query or a command line, which no model reads."""
+    parsed: date = _iso_date(value)
+    return parsed
+
+
 def _timestamp(value: Any) -> Any:
     # RFC 3339 with an offset, or an aware datetime from Python; never a number of
     # seconds. Its calendar date is checked against the business range before anything

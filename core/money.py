@@ -50,7 +50,7 @@ ZERO = Decimal(0)
 MAX_INTEGER_DIGITS = 15
 
 
-PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 """The one way an amount is written: ``1250.00``, ``-3``, ``0.5``; ASCII digits only (no
 exponent, sign ``+``, spaces, ``_`` separators, ``.5`` or ``5.``, no other scripts' digits)."""
 
@@ -67,7 +67,8 @@ def plain_decimal(value: str) -> Decimal:
     if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS or len(fraction) > 20:
         raise ValueError(f"amount must be below 10^{MAX_INTEGER_DIGITS} with at most 20 "
                          "decimal places")
-    return Decimal(value)
+    parsed = Decimal(value)
+    return parsed.copy_abs() if parsed == 0 else parsed  # "-0.00" is 0.00
 
 
 def minor_units(currency: str) -> int:

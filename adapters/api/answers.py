@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from huikuan.core import commands as c
+from huikuan.core.money import PLAIN_DECIMAL
 
 
 class DecimalAsString(OpenAPISchemaPlugin):
@@ -45,8 +46,10 @@ class DecimalAsString(OpenAPISchemaPlugin):
     def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Schema:
         return Schema(
             type=OpenAPIType.STRING,
-            description="a decimal number written as a string; an amount has as many "
-            "places as its currency",
+            description="a decimal number written as a string in plain notation (ASCII "
+            "digits, an optional minus sign and fraction; no exponent); an amount has as "
+            "many places as its currency",
+            pattern=PLAIN_DECIMAL.pattern,
             examples=["1250.00"],
         )
 

@@ -8,7 +8,6 @@ company is (``[company] timezone``), not the server's date.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from litestar import Request
@@ -22,6 +21,7 @@ from huikuan.core.audit import verify
 from huikuan.core.clock import company_today
 from huikuan.core.credit import credit_check as check_credit
 from huikuan.core.errors import InvalidCommand
+from huikuan.core.money import plain_decimal
 from huikuan.core.worklist import worklist as rank_worklist
 from huikuan.projections.queries import Views
 
@@ -35,15 +35,14 @@ def _today(request: Request[Any, Any, Any]) -> date:
 
 
 def _date(value: str | None, name: str) -> date | None:
+    # As a body's dates: YYYY-MM-DD only (not 20260101 or 2026-W01-1, which Python reads
+    # too), within the business range, so no view's date arithmetic leaves the calendar.
     if value is None:
         return None
     try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise InvalidCommand(f"{name} is a date written YYYY-MM-DD", field=name) from None
-    if not c.EARLIEST <= parsed <= c.LATEST:
-        raise InvalidCommand(f"{name} lies between {c.EARLIEST} and {c.LATEST}", field=name)
-    return parsed
+        return c.business_date(value)
+    except ValueError as error:
+        raise InvalidCommand(f"{name}: {error}", field=name) from None
 
 
 @operation("GET", "/customers/{customer_id:str}", "getCustomer", tag="views")
@@ -86,12 +85,14 @@ def credit_check(
     amount: Annotated[str, QueryParameter()],
 ) -> a.CreditCheck:
     """May we ship this much more? (前款不结，后货不送)"""
+    # Read as a body's amount is (plain decimal notation, bounded before any sum), so
+    # 1e999999999 is a 422, not an overflow.
     try:
-        value = Decimal(amount)
-    except ArithmeticError:
-        raise InvalidCommand("amount is a decimal such as 1250.00", field="amount") from None
-    if not value.is_finite() or value < 0:
-        raise InvalidCommand("amount is a decimal such as 1250.00", field="amount")
+        value = plain_decimal(amount)
+    except ValueError as error:
+        raise InvalidCommand(str(error), field="amount") from None
+    if value < 0:
+        raise InvalidCommand("amount must not be negative", field="amount")
     decided = check_credit(_views(request), services(request).host, customer_id, value)
     return answer(a.CreditCheck, decided)
 

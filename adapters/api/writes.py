@@ -23,6 +23,7 @@ from huikuan.core import commands as c
 from huikuan.core.account import Account
 from huikuan.core.credit import checked_invoice
 from huikuan.core.ledger import Outcome
+from huikuan.core.money import minor_units
 from huikuan.core.promises import reviewed_promise
 
 
@@ -58,11 +59,25 @@ def _worked_out(command: c.Command, outcome: Outcome) -> dict[str, Any]:
     return {}
 
 
+def _as_recorded(fields: Any, currency: str) -> Any:
+    """``fields`` with each amount written as the account records it, with its currency's
+    minor units: ``"1000"`` is answered ``"1000.00"`` in CNY, the same answer a repeat
+    sent as ``"1000.00"`` gets."""
+    if isinstance(fields, Decimal):
+        return fields.quantize(Decimal(1).scaleb(-minor_units(currency)))
+    if isinstance(fields, dict):
+        return {name: _as_recorded(value, currency) for name, value in fields.items()}
+    if isinstance(fields, list):
+        return [_as_recorded(value, currency) for value in fields]
+    return fields
+
+
 def _record(
     request: Request[Any, Any, Any], customer_id: str, command: c.Command, model: type[AnswerT]
 ) -> Response[AnswerT]:
     outcome = services(request).ledger.execute(customer_id, command)
-    fields = {"customer_id": customer_id, **command.model_dump(), **_worked_out(command, outcome)}
+    fields = _as_recorded({"customer_id": customer_id, **command.model_dump(),
+                           **_worked_out(command, outcome)}, outcome.account.currency)
     return Response(answer(model, fields), status_code=201 if outcome.recorded else 200)
 
 
@@ -141,8 +156,8 @@ def issue_invoice(
                               override_reason=data.override_reason,
                               overridden_by=f"key:{key_id}")
     outcome = services(request).ledger.change(customer_id, "issue_invoice", checked)
-    fields = {"customer_id": customer_id, **command.model_dump(),
-              **_worked_out(command, outcome)}
+    fields = _as_recorded({"customer_id": customer_id, **command.model_dump(),
+                           **_worked_out(command, outcome)}, outcome.account.currency)
     return Response(answer(a.InvoiceRecorded, fields),
                     status_code=201 if outcome.recorded else 200)
 
@@ -166,7 +181,8 @@ def make_promise(
                          if isinstance(e, Account.PromiseFlagged)), [])
     else:
         concerns = list(outcome.account.promises[data.promise_id].concerns)
-    fields = {"customer_id": customer_id, **data.model_dump(), "concerns": concerns}
+    fields = _as_recorded({"customer_id": customer_id, **data.model_dump(),
+                           "concerns": concerns}, outcome.account.currency)
     return Response(answer(a.PromiseRecorded, fields),
                     status_code=201 if outcome.recorded else 200)
 
@@ -195,7 +211,7 @@ class DemandDeliveryBody(BaseModel):
 class CycleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: c.BusinessDate
-    review_all: bool = False
+    review_all: c.Flag = False
     """Look at every account, not only those a fact or a scheduled date makes due."""
 
 
@@ -206,7 +222,8 @@ def register_customer(
 ) -> Response[a.CustomerRegistered]:
     """Register a customer's account."""
     outcome = services(request).ledger.register_customer(data)
-    fields = {**data.model_dump(), "registered_on": outcome.account.registered_on}
+    fields = _as_recorded({**data.model_dump(), "registered_on": outcome.account.registered_on},
+                          outcome.account.currency)
     return Response(answer(a.CustomerRegistered, fields),
                     status_code=201 if outcome.recorded else 200)
 
