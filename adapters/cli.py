@@ -89,10 +89,14 @@ def _today(hk: Huikuan) -> date:
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None
+    # As the API reads a date: YYYY-MM-DD within the business range, so a cycle or a
+    # view never does arithmetic on a date at the calendar's edge.
+    from huikuan.core.commands import business_date
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err.print(f"[red]{value!r} is not a date (YYYY-MM-DD)[/red]")
+        return business_date(value)
+    except ValueError as error:
+        err.print(f"[red]{value!r}: {error}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -220,11 +224,16 @@ def dispatch(
     """Send the queued messages that are due through the channel plugins."""
     moment = datetime.now(UTC)
     if now:
+        from huikuan.core.commands import EARLIEST, LATEST
+
         try:
             moment = datetime.fromisoformat(now)
         except ValueError:
             err.print(f"[red]{now!r} is not an RFC 3339 time[/red]")
             raise typer.Exit(EXIT_USAGE) from None
+        if not EARLIEST <= moment.date() <= LATEST:
+            err.print(f"[red]{now!r}: a time lies between {EARLIEST} and {LATEST}[/red]")
+            raise typer.Exit(EXIT_USAGE)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # a time without an offset is taken as UTC
     hk = _huikuan()

@@ -19,7 +19,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from huikuan.core.account import Account
 from huikuan.core.commands import IssueInvoice, ReceivePayment, RegisterCustomer
 from huikuan.core.errors import DomainError, InvalidCommand, NotFound
 from huikuan.core.ledger import Ledger
+from huikuan.core.money import plain_decimal
 
 HEADERS = {
     "customer_id": "customer_id", "客户编号": "customer_id",
@@ -43,6 +44,9 @@ HEADERS = {
 REQUIRED = ("customer_id", "customer_name", "invoice_id", "amount", "currency", "issued_on",
             "due_on")
 SAVE_BATCH = 500
+
+_COLUMNS = {"name": "customer_name"}
+"""A command's field named as the file's column is, where the two differ."""
 
 
 class ImportError_(ValueError):
@@ -77,30 +81,75 @@ def _cell(value: Any) -> str:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for each data row; the header is line 1."""
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+    """(line number, row) for each data row; the header is line 1.
 
-        book = load_workbook(path, read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        rows: Iterator[list[str]] = ([_cell(v) for v in row]
-                                     for row in sheet.iter_rows(values_only=True))
-    else:
-        text = path.read_bytes().decode("utf-8-sig")  # with or without BOM
-        rows = iter(csv.reader(io.StringIO(text)))
+    A file that cannot be read as a ledger (not UTF-8, not a workbook, a cell larger than
+    any field) is an :class:`ImportError_` naming the line, never a traceback."""
+    rows = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
     try:
-        header = next(rows)
+        _first, header = next(rows)
     except StopIteration:
         raise ImportError_([(1, "the file is empty")]) from None
     names = [HEADERS.get(h.strip().lstrip("\ufeff")) for h in header]
     missing = [r for r in REQUIRED if r not in names]
     if missing:
         raise ImportError_([(1, f"missing column(s): {', '.join(missing)}")])
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         yield number, {name: cell.strip() for name, cell in zip(names, row, strict=False)
                        if name}
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each record with the line it starts on (a quoted cell may hold line breaks)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImportError_([(1, f"the file cannot be read ({error.strerror})")]) from None
+    try:
+        text = data.decode("utf-8-sig")  # with or without BOM
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ImportError_([(line, f"the file is not UTF-8 (byte 0x{data[error.start]:02x}); "
+                                   "save it as CSV UTF-8")]) from None
+    reader = csv.reader(io.StringIO(text))
+    start = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ImportError_([(start, f"the line cannot be read as CSV ({error})")]) from None
+        yield start, record
+        start = reader.line_num + 1
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each row of the first sheet with its row number."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises a zip, XML or key error for a bad file
+        raise ImportError_([(1, f"the file is not an XLSX workbook "
+                                f"({type(error).__name__})")]) from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        number = 0
+        while True:
+            number += 1
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as error:  # a cell openpyxl cannot convert (a date out of range)
+                raise ImportError_([(number, f"a cell cannot be read "
+                                             f"({type(error).__name__})")]) from None
+            yield number, [_cell(v) for v in row]
+    finally:
+        book.close()
 
 
 def import_ledger(ledger: Ledger, path: Path, as_of: date,
@@ -122,7 +171,8 @@ def import_ledger(ledger: Ledger, path: Path, as_of: date,
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
-            problems.append((line, f"{where}: {first['msg']}"))
+            message = first["msg"].removeprefix("Value error, ")
+            problems.append((line, f"{_COLUMNS.get(where, where)}: {message}"))
         except DomainError as error:
             problems.append((line, f"{error.field or 'row'}: {error.message}"))
     if problems:
@@ -165,13 +215,27 @@ def _apply_row(ledger: Ledger, row: dict[str, str], received_on: date,
         changed.add(customer_id)
     paid = row.get("paid_amount", "")
     try:
-        paid_value = Decimal(paid) if paid else Decimal(0)
-    except InvalidOperation:
-        raise InvalidCommand(f"{paid!r} is not a decimal amount", field="paid_amount") from None
+        paid_value = plain_decimal(paid) if paid else Decimal(0)
+    except ValueError as error:
+        raise InvalidCommand(str(error), field="paid_amount") from None
+    if paid_value < 0:
+        raise InvalidCommand("the paid amount must not be negative", field="paid_amount")
     if paid_value != 0:
-        payment = ReceivePayment(
-            payment_id=f"{issue.invoice_id}-paid", amount=paid, currency=issue.currency,
-            received_on=max(received_on, issue.issued_on),
-            allocations=[{"invoice_id": issue.invoice_id, "amount": paid}])
-        if account.receive_payment(**payment.model_dump()):
-            changed.add(customer_id)
+        try:
+            _record_paid(account, issue, paid, received_on, customer_id, changed)
+        except ValidationError as error:
+            raise InvalidCommand(error.errors()[0]["msg"].removeprefix("Value error, "),
+                                 field="paid_amount") from None
+        except DomainError as error:
+            raise InvalidCommand(error.message, field="paid_amount") from None
+
+
+def _record_paid(account: Account, issue: IssueInvoice, paid: str, received_on: date,
+                 customer_id: str, changed: set[str]) -> None:
+    # The paid part of an invoice: a payment allocated to it.
+    payment = ReceivePayment(
+        payment_id=f"{issue.invoice_id}-paid", amount=paid, currency=issue.currency,
+        received_on=max(received_on, issue.issued_on),
+        allocations=[{"invoice_id": issue.invoice_id, "amount": paid}])
+    if account.receive_payment(**payment.model_dump()):
+        changed.add(customer_id)

@@ -77,6 +77,52 @@ def test_a_bad_row_is_reported_by_line_and_nothing_is_recorded(ledger, tmp_path,
     assert not ledger.has_customer("SH-01") and not ledger.has_customer("SZ-03")
 
 
+@pytest.mark.parametrize(("row", "line", "message"), [
+    # Issue 12: each of these was a traceback, or a wrong column named.
+    ("SZ-03,x,FP-9,100,CNY,2026-04-01,2026-05-01,sNaN", 5, "paid_amount: amounts are written"),
+    ("SZ-03,x,FP-9,100,CNY,2026-04-01,2026-05-01,1e999999999", 5, "paid_amount"),
+    ("SZ-03,x,FP-9,100,CNY,2026-04-01,2026-05-01,-5", 5, "paid_amount: the paid amount must"),
+    ("SZ-03,x,FP-9,100,CNY,2026-04-01,2026-05-01,0.001", 5, "paid_amount: CNY has 2 decimal"),
+    ("SZ-03,x,FP-9,1e3,CNY,2026-04-01,2026-05-01,", 5, "amount: amounts are written in plain"),
+    ("SZ-03,x,FP-9,１２,CNY,2026-04-01,2026-05-01,", 5, "amount: amounts are written in plain"),
+    ("SZ-03,x,FP-9,100,CNY,9999-12-31,9999-12-31,", 5, "issued_on: a business date lies"),
+    ("..,x,FP-9,100,CNY,2026-04-01,2026-05-01,", 5, "customer_id: an id is not made of dots"),
+    ("SZ-03,x\x00y,FP-9,100,CNY,2026-04-01,2026-05-01,", 5, "customer_name: must not contain"),
+    ('SZ-03,"x\ny",FP-9,100,CNY,2026-04-01,2026-05-01,\nSZ-04,x,FP-9,1e3,CNY,2026-04-01,'
+     "2026-05-01,", 7, "amount"),  # a quoted line break: the physical line is named
+])
+def test_a_bad_cell_is_reported_by_line_never_as_a_traceback(ledger, tmp_path, row, line,
+                                                            message):
+    path = write(tmp_path, CHINESE + row + "\n")
+    with pytest.raises(ImportError_) as caught:
+        import_ledger(ledger, path, as_of=date(2026, 6, 1))
+    [(reported_line, text)] = caught.value.problems
+    assert reported_line == line and message in text, (reported_line, text)
+    assert not ledger.has_customer("SH-01")
+
+
+@pytest.mark.parametrize(("content", "name", "line", "message"), [
+    (CHINESE.encode() + "SZ-03,上海,FP-9,1,CNY,2026-04-01,2026-05-01,\n".encode("gbk"),
+     "ledger.csv", 5, "not UTF-8"),
+    (CHINESE.encode() + b"SZ-03," + b"x" * 200_000 + b",FP-9,1,CNY,2026-04-01,2026-05-01,\n",
+     "ledger.csv", 5, "cannot be read as CSV"),
+    (b"PK\x03\x04 not really a workbook", "ledger.xlsx", 1, "not an XLSX workbook"),
+    (CHINESE.encode(), "folder.csv", 1, "cannot be read"),
+])
+def test_a_file_that_is_no_ledger_is_reported_never_as_a_traceback(ledger, tmp_path, content,
+                                                                   name, line, message):
+    path = tmp_path / name
+    if name == "folder.csv":
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ImportError_) as caught:
+        import_ledger(ledger, path, as_of=date(2026, 6, 1))
+    [(reported_line, text)] = caught.value.problems
+    assert reported_line == line and message in text, (reported_line, text)
+    assert not ledger.has_customer("SH-01")
+
+
 def test_a_missing_column_is_reported_on_line_1(ledger, tmp_path):
     with pytest.raises(ImportError_) as caught:
         import_ledger(ledger, write(tmp_path, "客户编号,金额\nA,1\n"), as_of=date(2026, 6, 1))
