@@ -22,6 +22,7 @@ from huikuan.core.clock import company_today
 from huikuan.core.credit import credit_check as check_credit
 from huikuan.core.errors import InvalidCommand
 from huikuan.core.money import plain_decimal
+from huikuan.core.vocabulary import MessageStatus
 from huikuan.core.worklist import worklist as rank_worklist
 from huikuan.projections.queries import Views
 
@@ -113,7 +114,7 @@ def aging(
 @operation("GET", "/worklist", "getWorklist", tag="views")
 def worklist(
     request: Request[Any, Any, Any],
-    collector: Annotated[str | None, QueryParameter()] = None,
+    collector: Annotated[str | None, QueryParameter(max_length=200)] = None,
     as_of: Annotated[str | None, QueryParameter()] = None,
     limit: Annotated[int | None, QueryParameter(ge=1, le=100000)] = None,
 ) -> list[a.WorkItem]:
@@ -126,8 +127,8 @@ def worklist(
 @operation("GET", "/messages", "listMessages", tag="views")
 def messages(
     request: Request[Any, Any, Any],
-    customer_id: Annotated[str | None, QueryParameter()] = None,
-    status: Annotated[str | None, QueryParameter()] = None,
+    customer_id: Annotated[str | None, QueryParameter(pattern=c.ID_PATTERN)] = None,
+    status: Annotated[MessageStatus | None, QueryParameter()] = None,
 ) -> list[a.MessageSummary]:
     """Letters, e-mails, texts and tasks the policy produced."""
     found = _views(request).messages(customer_id, status)
