@@ -146,6 +146,19 @@ def fuzzed(api, ledger):
     return Tally(api, ledger), api.get("/schema/openapi.json").json(), ids
 
 
+def test_every_operation_passes_the_gate(api):
+    """Litestar keeps one before_request hook per handler, the innermost layer's: a router
+    or an operation setting its own would silently take the gate off its routes."""
+    from litestar.routes import HTTPRoute
+
+    from huikuan.adapters.api.inputs import admit
+
+    handlers = [handler for route in api.app.routes if isinstance(route, HTTPRoute)
+                for handler in route.route_handlers]
+    assert len(handlers) > 20
+    assert [h for h in handlers if h.resolve_before_request() is not admit] == []
+
+
 ISSUE_12 = [
     # (what, method, path, body or raw bytes, content type, status, field named)
     ("JSON nested 100k deep", "POST", "/v1/customers/C-1/invoices",

@@ -17,6 +17,10 @@ because the gate reads the operation's own signature:
 The body is read with a parser that bounds its own recursion, before Litestar reads it
 again for the operation's model; the size is bounded before either
 (``request_max_body_size``, 413).
+
+The gate is the app's ``before_request`` hook. Litestar keeps only the innermost layer's
+hook, so a router or an operation must not set its own (``tests/test_bad_input.py``
+holds every operation to it).
 """
 
 from __future__ import annotations
