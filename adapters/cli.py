@@ -389,7 +389,8 @@ def keys_list(
     found = list_keys(hk.ledger)
     if as_json:
         for key in found:
-            sys.stdout.write(json.dumps(key.listed(), default=str, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(key.listed(), default=lambda v: v.isoformat(),
+                                        ensure_ascii=False) + "\n")
         return
     today = _today(hk)
     table = Table()

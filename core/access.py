@@ -271,6 +271,10 @@ def identify(ledger: Ledger, key: str, today: date) -> Caller | Refusal:
     except Tampered:  # gone though anchored, or its events cannot be folded
         log.error("keys.ring_tampered", problem="the key ring cannot be read")
         return Refusal("the key ring does not verify: no key is trusted")
+    lost = _lost(ledger, ring)
+    if lost is not None:
+        log.error("keys.ring_tampered", problem=lost)
+        return Refusal("the key ring does not verify: no key is trusted")
     found = ring.find(key)
     if found is None:
         return Refusal("unknown API key")
@@ -291,6 +295,24 @@ def role_of(ledger: Ledger, key: str, today: date | None = None) -> tuple[str, s
     """(key id, role) for a presented key that works today, or None."""
     found = identify(ledger, key, today or date.today())
     return (found.key_id, found.role) if isinstance(found, Caller) else None
+
+
+def _lost(ledger: Ledger, ring: KeyRing) -> str | None:
+    """Why the stored ring is behind what this process read (None when it is not): its
+    latest events deleted, or its head rewritten. The revocations lost would bring keys
+    back, so then no key is trusted. One query for the stored head."""
+    from huikuan.core.audit import chain_hash_of, stored_head
+
+    seen: tuple[int, str] = getattr(ledger, "_ring_seen", (0, ""))
+    if ring.version > seen[0]:
+        seen = (ring.version, ring.chain_head)
+        ledger._ring_seen = seen  # type: ignore[attr-defined]
+    head = stored_head(ledger, KEYRING_ID)
+    if head is None or head.originator_version < seen[0]:
+        return "events of the key ring this process read are gone"
+    if head.originator_version == seen[0] and chain_hash_of(ledger, head) != seen[1]:
+        return "the key ring's latest event was rewritten"
+    return None
 
 
 def _trusted_below(ledger: Ledger, ring: KeyRing) -> int:

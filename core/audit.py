@@ -387,9 +387,12 @@ def stored_head(app: Application[Any], originator_id: UUID) -> Any | None:
 def stored_hash_at(app: Application[Any], originator_id: UUID, version: int) -> str | None:
     """The chain hash stored with one event of an aggregate (None: none that reads)."""
     rows = app.recorder.select_events(originator_id, gt=version - 1, lte=version)
-    if not rows:
-        return None
-    state, problem = _decode(app, rows[0].state)
+    return chain_hash_of(app, rows[0]) if rows else None
+
+
+def chain_hash_of(app: Application[Any], row: Any) -> str | None:
+    """The chain hash a stored event carries (None: none that reads)."""
+    state, problem = _decode(app, row.state)
     found = state.get("chain_hash")
     return found if isinstance(found, str) and not problem else None
 
