@@ -116,6 +116,9 @@ class Promise:
     written: bool = False
     document_ref: str | None = None
     status: str = "pending"
+    # What the promise review flagged when it was made (PromiseFlagged); a default, so
+    # promises in snapshots taken before it existed read as unflagged.
+    concerns: list[str] = field(default_factory=list)
 
 
 @dataclass
