@@ -422,15 +422,12 @@ def keys_list(
                                         ensure_ascii=False) + "\n")
         return
     today = _today(hk)
-    table = Table()
-    for column in ("key id", "role", "label", "created", "expires on", "state"):
-        table.add_column(column, no_wrap=column != "label")
-    for key in found:
-        state = ("revoked" if key.revoked else "expired" if key.expired(today) else "works")
-        table.add_row(key.key_id, key.role, key.label,
-                      key.created_at.isoformat(timespec="seconds"),
-                      str(key.expires_on or ""), state)
-    console.print(table)
+    columns = [Column("key id"), Column("role"), Column("label", wraps=True),
+               Column("created"), Column("expires on"), Column("state")]
+    _table(columns, [[key.key_id, key.role, key.label,
+                      key.created_at.isoformat(timespec="seconds"), key.expires_on or "",
+                      "revoked" if key.revoked else "expired" if key.expired(today)
+                      else "works"] for key in found])
 
 
 @keys_app.command("revoke")

@@ -101,6 +101,13 @@ def test_a_revoked_key_is_refused_from_then_on(api):
     assert api.get("/v1/aging", headers=api.as_role("manager")).status_code == 200
 
 
+@pytest.mark.parametrize("key_id", ["key-%00", "%2E%2E", "key-" + "f" * 500, "钥匙", "'; --"])
+def test_revoking_an_odd_key_id_is_a_404_never_a_500(api, key_id):
+    answer = api.post(f"/v1/keys/{key_id}/revoke", headers=api.as_role("admin"))
+    assert answer.status_code in (404, 422), answer.text
+    assert all(not k["revoked"] for k in api.get("/v1/keys", headers=api.as_role("admin")).json())
+
+
 @pytest.mark.parametrize("expires_on", [TODAY - timedelta(days=1), TODAY, date(2020, 1, 1)],
                          ids=["yesterday", "today", "long ago"])
 def test_an_expired_key_is_refused(api, expires_on):

@@ -49,7 +49,7 @@ class KeyCreated(KeyListed):
     """The key itself: shown this once, never stored (only a salted hash is)."""
 
 
-@operation("POST", "/keys", "createKey", tag="keys")
+@operation("POST", "/keys", "createKey", tag="keys", creates=True)
 def create_key(request: Request[Any, Any, Any], data: JSONBody[CreateKey]) -> Response[KeyCreated]:
     """Make an API key for a role; the answer holds the key, shown this once."""
     made = issue(services(request).ledger, data.role, data.label, data.expires_on)
