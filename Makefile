@@ -24,7 +24,7 @@ demo: install
 	$(BIN)/huikuan demo
 	$(BIN)/huikuan cycle || true     # today where the company is ([company] timezone)
 	@echo "admin API key (keep it):"
-	@$(BIN)/huikuan keys create --role admin
+	@$(BIN)/huikuan keys create --role admin --label "make demo"
 	$(BIN)/huikuan serve --host $(HOST) --port $(PORT)
 
 ## Set up and run every check: ruff, mypy --strict on every package, pytest on SQLite and PostgreSQL.

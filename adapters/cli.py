@@ -378,25 +378,83 @@ def projections_rebuild() -> None:
     console.print(f"rebuilt the views from {applied} events")
 
 
-keys_app = typer.Typer(help="API keys (only their hashes are stored).", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (a key is shown once; only a salted hash is stored).",
+                       no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
 
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help="admin, manager, collector, integration, auditor")],
+    label: Annotated[str, typer.Option(help="Whose key, or what it is for.")] = "",
+    expires_on: Annotated[str | None, typer.Option(
+        "--expires-on", help="The date it stops working (YYYY-MM-DD, where the company is).")]
+    = None,
 ) -> None:
     """Make an API key for a role and print it (it is shown this once)."""
-    from huikuan.core.access import issue_key
+    from huikuan.core.access import issue
+    from huikuan.core.commands import plain_text
 
+    expiry = _parse_date(expires_on)
+    try:
+        plain_text(label)
+    except ValueError:
+        err.print("[red]--label must not contain control characters[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
     ledger = _huikuan().ledger
     try:
-        key_id, key = issue_key(ledger, role)
+        made = issue(ledger, role, label.strip(), expiry)
     except InvalidCommand as error:
         err.print(f"[red]{error.message}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
-    err.print(f"{key_id} ({role}):")
-    sys.stdout.write(key + "\n")
+    except DomainError as error:  # a key ring that does not verify
+        err.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(EXIT_FAILED) from None
+    until = f", expires on {expiry}" if expiry else ""
+    err.print(f"{made.key.key_id} ({role}{until}):")
+    sys.stdout.write(made.secret + "\n")
+
+
+@keys_app.command("list")
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Every API key ever made: id, role, label, created, expires, revoked (never the key
+    or its hash)."""
+    from huikuan.core.access import list_keys
+
+    hk = _huikuan()
+    found = list_keys(hk.ledger)
+    if as_json:
+        for key in found:
+            sys.stdout.write(json.dumps(key.listed(), default=lambda v: v.isoformat(),
+                                        ensure_ascii=False) + "\n")
+        return
+    today = _today(hk)
+    columns = [Column("key id"), Column("role"), Column("label", wraps=True),
+               Column("created"), Column("expires on"), Column("state")]
+    _table(columns, [[key.key_id, key.role, key.label,
+                      key.created_at.isoformat(timespec="seconds"), key.expires_on or "",
+                      "revoked" if key.revoked else "expired" if key.expired(today)
+                      else "works"] for key in found])
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id, key-…")]) -> None:
+    """Revoke an API key: from now on every process on the store refuses it."""
+    from huikuan.core.access import revoke_key
+
+    try:
+        revoked, recorded = revoke_key(_huikuan().ledger, key_id)
+    except NotFound as error:
+        err.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(EXIT_NOT_FOUND) from None
+    except DomainError as error:
+        err.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(EXIT_FAILED) from None
+    when = revoked.revoked_at.isoformat(timespec="seconds") if revoked.revoked_at else ""
+    console.print(f"{revoked.key_id} ({revoked.role}) "
+                  f"{'revoked' if recorded else 'was already revoked'} at {when}")
 
 
 @app.command("import")

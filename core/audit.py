@@ -313,37 +313,88 @@ def chain_problem(app: Application[Any], originator_id: UUID,
     return None if broken is None else broken[1]
 
 
+@dataclass(frozen=True)
+class Link:
+    """The last event of an aggregate checked so far: where a later check goes on from."""
+
+    version: int
+    chain_hash: str
+    keyed: bool
+    """A keyed hash was seen on it: a plain one after it fails."""
+    previous: str = chain.GENESIS
+    """The chain hash of the event before it (to check it again in place)."""
+
+
+GENESIS_LINK = Link(0, chain.GENESIS, keyed=False)
+
+
 def first_broken(app: Application[Any], originator_id: UUID,
                  anchored: tuple[int, str] | None = None) -> tuple[int, str] | None:
     """(the first version that cannot be trusted, why), or None when the chain holds:
     the events before that version are intact."""
-    key: str | None = getattr(app, "audit_key", None)
-    previous_hash, keyed_seen, version = chain.GENESIS, False, 0
-    for expected_version, row in enumerate(app.recorder.select_events(originator_id), 1):
-        version = expected_version
-        state, problem = _decode(app, row.state)
-        stored_hash = state.get("chain_hash")
-        if problem is None and row.originator_version != expected_version:
-            problem = f"version {expected_version} is missing"
-        if problem is None and not isinstance(stored_hash, str):
-            problem = "an event carries no chain hash"
-        if problem is None and isinstance(stored_hash, str):
-            content = chain.stored_content(row.topic, _uuid_or_str(row.originator_id),
-                                           row.originator_version, state)
-            problem = chain.mismatch(previous_hash, content, stored_hash, key)
-            if problem is None and chain.is_keyed(stored_hash):
-                keyed_seen = True
-            elif problem is None and keyed_seen:
-                problem = "a plain hash after keyed ones"
-        if problem is not None:
-            return row.originator_version, f"version {row.originator_version}: {problem}"
-        assert isinstance(stored_hash, str)
-        previous_hash = stored_hash
-        if anchored is not None and anchored[0] == version and anchored[1] != stored_hash:
-            return 1, f"version {version} differs from the latest anchor"
-    if anchored is not None and version < anchored[0]:
-        return version + 1, f"{anchored[0] - version} event(s) missing since the latest anchor"
-    return None
+    return walk(app, originator_id, anchored)[1]
+
+
+def follows(app: Application[Any], row: Any, link: Link) -> tuple[Link | None, str | None]:
+    """Check one stored event as the one after ``link``: the new link, or why it fails."""
+    state, problem = _decode(app, row.state)
+    stored_hash = state.get("chain_hash")
+    if problem is None and row.originator_version != link.version + 1:
+        problem = f"version {link.version + 1} is missing"
+    if problem is None and not isinstance(stored_hash, str):
+        problem = "an event carries no chain hash"
+    if problem is not None or not isinstance(stored_hash, str):
+        return None, problem
+    content = chain.stored_content(row.topic, _uuid_or_str(row.originator_id),
+                                   row.originator_version, state)
+    problem = chain.mismatch(link.chain_hash, content, stored_hash,
+                             getattr(app, "audit_key", None))
+    keyed = link.keyed or chain.is_keyed(stored_hash)
+    if problem is None and link.keyed and not chain.is_keyed(stored_hash):
+        problem = "a plain hash after keyed ones"
+    if problem is not None:
+        return None, problem
+    return Link(row.originator_version, stored_hash, keyed, link.chain_hash), None
+
+
+def walk(app: Application[Any], originator_id: UUID, anchored: tuple[int, str] | None = None,
+         after: Link = GENESIS_LINK) -> tuple[Link, tuple[int, str] | None]:
+    """Check an aggregate's stored events after ``after`` (all of them by default): the
+    last event that holds, and (the first version that cannot be trusted, why) or None.
+    With ``anchored``, an anchored version among those checked must have the anchored
+    hash, and the aggregate must reach it."""
+    link = after
+    for row in app.recorder.select_events(originator_id, gt=after.version or None):
+        following, problem = follows(app, row, link)
+        if following is None:
+            return link, (row.originator_version, f"version {row.originator_version}: {problem}")
+        link = following
+        if anchored is not None and anchored[0] == link.version and anchored[1] != link.chain_hash:
+            return link, (1, f"version {link.version} differs from the latest anchor")
+    if anchored is not None and link.version < anchored[0]:
+        return link, (link.version + 1,
+                      f"{anchored[0] - link.version} event(s) missing since the latest anchor")
+    return link, None
+
+
+def stored_head(app: Application[Any], originator_id: UUID) -> Any | None:
+    """An aggregate's last stored event as the store keeps it (one query), or None when
+    the store holds none."""
+    rows = app.recorder.select_events(originator_id, desc=True, limit=1)
+    return rows[0] if rows else None
+
+
+def stored_hash_at(app: Application[Any], originator_id: UUID, version: int) -> str | None:
+    """The chain hash stored with one event of an aggregate (None: none that reads)."""
+    rows = app.recorder.select_events(originator_id, gt=version - 1, lte=version)
+    return chain_hash_of(app, rows[0]) if rows else None
+
+
+def chain_hash_of(app: Application[Any], row: Any) -> str | None:
+    """The chain hash a stored event carries (None: none that reads)."""
+    state, problem = _decode(app, row.state)
+    found = state.get("chain_hash")
+    return found if isinstance(found, str) and not problem else None
 
 
 def _uuid_or_str(value: Any) -> UUID | str:

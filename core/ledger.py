@@ -254,7 +254,7 @@ class Ledger(Application[UUID]):
             self.decide_for_facts(account)
             events = tuple(account.pending_events)
             try:
-                self.save(account)
+                self.save_checked(account)
             except IntegrityError:
                 bound.debug("command.retried", attempt=attempt)
                 continue
@@ -265,12 +265,13 @@ class Ledger(Application[UUID]):
 
     def _checkout_account(self, customer_id: str, *, latest: bool) -> Account:
         try:
-            account: Account = self.checkout(account_id(customer_id), latest=latest)
+            account: Account = self.checkout(account_id(customer_id), latest=latest,
+                                             what=f"customer {customer_id!r}")
         except AggregateNotFoundError:
             raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
         return account
 
-    def checkout(self, aggregate_id: UUID, *, latest: bool = True) -> Any:
+    def checkout(self, aggregate_id: UUID, *, latest: bool = True, what: str = "") -> Any:
         """An aggregate to change, owned by the caller until ``checkin``.
 
         It is taken out of the cache, so no reader copies it half-changed and no other
@@ -280,11 +281,10 @@ class Ledger(Application[UUID]):
         """
         cache = self.repository.cache
         with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
-            if aggregate_id not in self.guard.trusted:
-                # The first write this process makes on it: trust what the store holds
-                # only if its chain does, so nothing is written on a tampered one.
-                self.guard.check(aggregate_id, f"aggregate {aggregate_id}")
-                self.guard.trusted.add(aggregate_id)
+            # Trust what the store holds only while its chain does (the whole chain the
+            # first time, then one look at its head), so nothing is written on a tampered
+            # aggregate.
+            self.guard.vouch(aggregate_id, what or f"aggregate {aggregate_id}")
             if not latest and cache is not None:
                 try:
                     return cache.get(aggregate_id, evict=True)
@@ -295,6 +295,13 @@ class Ledger(Application[UUID]):
                 with contextlib.suppress(KeyError):
                     cache.get(aggregate_id, evict=True)
             return aggregate
+
+    def save_checked(self, aggregate: Any) -> None:
+        """Save a checked-out aggregate and tell the guard what this process wrote, so
+        its next look at the aggregate need not read those events back."""
+        events = list(aggregate.pending_events)
+        self.save(aggregate)
+        self.guard.wrote(aggregate.id, events)
 
     def checkin(self, aggregate: Any) -> None:
         """Give back a checked-out aggregate, saved or unchanged, for the next change."""
@@ -336,6 +343,9 @@ class Ledger(Application[UUID]):
             if gone is not None:
                 raise gone
             raise NotFound(f"no customer {customer_id!r}", field="customer_id")
+        # Every event is shown: check the whole chain, not only what is new since the
+        # last look (which still shows events this process read that are gone).
+        self.guard.vouch(aggregate_id, f"customer {customer_id!r}")
         self.guard.check(aggregate_id, f"customer {customer_id!r}")
         return events
 

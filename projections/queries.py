@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -376,22 +376,38 @@ class Views:
 
     # ---- the event feed
 
-    def events(self, after: int = 0, limit: int = 100) -> dict[str, Any]:
-        rows = self.ledger.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False)
+    def events(self, after: int = 0, limit: int = 100,
+               hidden: Collection[str] = ()) -> dict[str, Any]:
+        """The global feed from ``after``: ``limit`` events, leaving out the topics in
+        ``hidden`` (the key ring's, to any key but an admin's); ``next`` moves past what
+        was left out too, so a page is short only at the end of the store."""
         customers = dict(self._q("SELECT account_id, customer_id FROM hk_accounts"))
-        items = []
-        for row in rows:
-            event = self.ledger.mapper.to_domain_event(row)
-            data = event_data(event)
-            items.append({
-                "id": row.id, "customer_id": customers.get(str(row.originator_id)),
-                "type": type(event).__name__, "topic": row.topic,
-                "version": row.originator_version,
-                "occurred_on": getattr(event, "occurred_on", None),
-                "recorded_at": getattr(event, "timestamp", None), "data": data,
-            })
-        return {"events": items, "next": rows[-1].id if rows else after}
+        items: list[dict[str, Any]] = []
+        position = after
+        while len(items) < limit:
+            rows = self.ledger.recorder.select_notifications(
+                start=position, limit=limit - len(items), inclusive_of_start=False)
+            if not rows:
+                break
+            for row in rows:
+                position = row.id
+                if row.topic in hidden:
+                    continue
+                event = self.ledger.mapper.to_domain_event(row)
+                items.append({
+                    "id": row.id, "customer_id": customers.get(str(row.originator_id)),
+                    "type": type(event).__name__, "topic": row.topic,
+                    "version": row.originator_version,
+                    "occurred_on": getattr(event, "occurred_on", None),
+                    "recorded_at": getattr(event, "timestamp", None),
+                    "data": {k: v for k, v in event_data(event).items()
+                             if k not in SECRET_FIELDS},
+                })
+        return {"events": items, "next": position}
+
+
+SECRET_FIELDS = frozenset({"key_hash"})
+"""Fields no feed shows to anyone: a key's hash is needed only to check the key."""
 
 
 def _round(value: Decimal | None) -> Decimal | None:

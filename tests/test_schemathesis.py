@@ -29,6 +29,9 @@ def test_the_api_holds_up_against_generated_requests(tmp_path):
             [command, "run", f"{server.url}/schema/openapi.json", "--checks", CHECKS,
              "--max-examples", "15", "--max-time", "75", "--workers", "1",
              "--phases", "examples,coverage,fuzzing", "--seed", "1",
+             # It finds key ids in GET /v1/keys and would revoke the key it runs with;
+             # revoking is tested in test_keys.py.
+             "--exclude-operation-id", "revokeKey",
              "-H", f"Authorization: Bearer {key}"],
             capture_output=True, text=True, timeout=300)
     finally:

@@ -1,20 +1,25 @@
 """Who may call what: the API key's role against one table of operations.
 
-A request carries ``Authorization: Bearer <api-key>``. No key or an unknown one is a
-401; a known key whose role may not call the operation is a 403.
+A request carries ``Authorization: Bearer <api-key>``, in exactly that form (the scheme
+as written, one space, the key, nothing more). No key, another form, or a key that is
+unknown, revoked or expired is a 401 whose detail says which; a working key whose role
+may not call the operation is a 403. The key id (never the key) is bound to the
+request's log line.
 """
 
 from __future__ import annotations
 
-import time
+import re
 from typing import TYPE_CHECKING, Any, Final
 
+import anyio.to_thread
 import structlog
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from huikuan.core.access import ROLES, key_hash, role_of
+from huikuan.core.access import ROLES, Caller, Refusal, identify
+from huikuan.core.clock import company_today
 
 if TYPE_CHECKING:
     from huikuan.adapters.http import Services
@@ -26,6 +31,8 @@ CASE_WRITERS: Final = FACT_WRITERS - {"integration"}
 """Also keep the case file: disputes, contacts, promises, plans, signals."""
 MANAGERS: Final = frozenset({"admin", "manager"})
 """Also write off, run the collection cycle and override a credit refusal."""
+KEY_KEEPERS: Final = frozenset({"admin"})
+"""Make, list and revoke API keys, and see the key ring's events."""
 
 #: The role matrix: which roles may call each operation, by its operationId.
 MAY: Final[dict[str, frozenset[str]]] = {
@@ -60,6 +67,10 @@ MAY: Final[dict[str, frozenset[str]]] = {
     "listEvents": EVERYONE,
     # audit
     "verifyAudit": EVERYONE,
+    # keys: admin alone
+    "createKey": KEY_KEEPERS,
+    "listKeys": KEY_KEEPERS,
+    "revokeKey": KEY_KEEPERS,
 }
 
 
@@ -68,42 +79,50 @@ def services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     return found
 
 
-_KEY_CACHE: dict[str, tuple[float, tuple[str, str] | None]] = {}
-KEY_CACHE_SECONDS = 5.0
+EXPECTED = "Authorization: Bearer <api-key> (the word Bearer as written, one space, the key)"
+"""The one form of the header a key is accepted in (RFC 6750's b64token after it)."""
+_BEARER = re.compile(r"Bearer ([A-Za-z0-9._~+/-]+=*)")
+_CALLER = "huikuan.caller"
 
 
-def _role(found_in: Services, key: str) -> tuple[str, str] | None:
-    # A key's role is looked up in the key ring at most every few seconds per key,
-    # not on every request (each look is a read of the store).
-    digest = key_hash(key)
-    now = time.monotonic()
-    cached = _KEY_CACHE.get(digest)
-    if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
-        return cached[1]
-    found = role_of(found_in.ledger, key)
-    if len(_KEY_CACHE) > 10_000:
-        _KEY_CACHE.clear()
-    _KEY_CACHE[digest] = (now, found)
+def _identify(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller | Refusal:
+    """Who the request's key is, or why it is refused; the header is read strictly."""
+    given = connection.headers.getall("authorization", [])
+    if not given:
+        return Refusal(f"an API key is required: {EXPECTED}")
+    match = _BEARER.fullmatch(given[0]) if len(given) == 1 else None
+    if match is None:
+        return Refusal(f"the Authorization header must read {EXPECTED}")
+    found = services(connection)
+    return identify(found.ledger, match.group(1), company_today(found.host.settings.sections))
+
+
+def _known(connection: ASGIConnection[Any, Any, Any, Any], found: Caller | Refusal) -> Caller:
+    state = connection.scope.setdefault("state", {})
+    state[_CALLER] = found
+    if found.key_id is not None:
+        structlog.contextvars.bind_contextvars(key_id=found.key_id)
+    if isinstance(found, Refusal):
+        raise NotAuthorizedException(found.reason)
+    structlog.contextvars.bind_contextvars(role=found.role)
     return found
 
 
 def caller(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, str]:
-    """The calling key's id and role; 401 without a known key."""
-    header = connection.headers.get("authorization", "")
-    scheme, _space, key = header.partition(" ")
-    found = (
-        _role(services(connection), key.strip())
-        if (scheme.lower() == "bearer" and key.strip())
-        else None
-    )
+    """The calling key's id and role (as the guard found them); 401 without a working key."""
+    found = connection.scope.get("state", {}).get(_CALLER)
     if found is None:
-        raise NotAuthorizedException("a valid API key is required (Authorization: Bearer …)")
-    return found
+        found = _identify(connection)
+    known = _known(connection, found)
+    return known.key_id, known.role
 
 
-def may_call(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The guard of every operation: a known key, of a role the matrix allows."""
-    key_id, role = caller(connection)
-    structlog.contextvars.bind_contextvars(api_key=key_id)
-    if role not in MAY[str(getattr(handler, "operation_id", ""))]:
-        raise PermissionDeniedException(f"the {role} role may not do this")
+async def may_call(connection: ASGIConnection[Any, Any, Any, Any],
+                   handler: BaseRouteHandler) -> None:
+    """The guard of every operation: a working key, of a role the matrix allows. The key
+    ring is read fresh for every request (in a thread: it is a query), so a key revoked
+    by any process is refused at once."""
+    found = await anyio.to_thread.run_sync(_identify, connection)
+    known = _known(connection, found)
+    if known.role not in MAY[str(getattr(handler, "operation_id", ""))]:
+        raise PermissionDeniedException(f"the {known.role} role may not do this")

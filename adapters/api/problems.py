@@ -39,9 +39,11 @@ def _problem_spec(description: str) -> ResponseSpec:
 
 PROBLEMS = {
     400: _problem_spec("Malformed JSON"),
-    401: _problem_spec("Missing or unknown API key"),
+    401: _problem_spec("No API key in the one accepted form (Authorization: Bearer "
+                       "<api-key>), or a key that is unknown, revoked or expired; detail "
+                       "says which"),
     403: _problem_spec("The key's role may not do this"),
-    404: _problem_spec("Unknown customer, invoice, payment, dispute or message"),
+    404: _problem_spec("Unknown customer, invoice, payment, dispute, message or key"),
     409: _problem_spec("The id was used before with different content; (type ending in "
                        "cycle-running) another cycle is running on the store; (type ending "
                        "in credit-refused) the credit check refuses the invoice, reasons "

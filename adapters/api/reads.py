@@ -14,13 +14,16 @@ from litestar import Request
 from litestar.params import FromPath, QueryParameter
 
 from huikuan.adapters.api import answers as a
-from huikuan.adapters.api.access import services
+from huikuan.adapters.api.access import KEY_KEEPERS, caller, services
 from huikuan.adapters.api.routing import answer, operation
 from huikuan.core import commands as c
+from huikuan.core.access import KEYRING_TOPICS
+from huikuan.core.account import account_id
 from huikuan.core.audit import verify
 from huikuan.core.clock import company_today
 from huikuan.core.credit import credit_check as check_credit
 from huikuan.core.errors import InvalidCommand
+from huikuan.core.integrity import refused
 from huikuan.core.money import plain_decimal
 from huikuan.core.vocabulary import MessageStatus
 from huikuan.core.worklist import worklist as rank_worklist
@@ -46,6 +49,13 @@ def _date(value: str | None, name: str) -> date | None:
         raise InvalidCommand(f"{name}: {error}", field=name) from None
 
 
+def _vouched(request: Request[Any, Any, Any], customer_id: str) -> bool:
+    """Whether the store holds the account, after the ledger's guard vouched for its
+    stored events (409 tampered if they do not hold): the views are folded from them."""
+    return bool(services(request).ledger.guard.vouch(account_id(customer_id),
+                                                     f"customer {customer_id!r}"))
+
+
 @operation("GET", "/customers/{customer_id:str}", "getCustomer", tag="views")
 def customer_summary(
     request: Request[Any, Any, Any],
@@ -53,7 +63,13 @@ def customer_summary(
     as_of: Annotated[str | None, QueryParameter()] = None,
 ) -> a.CustomerSummary:
     """What the customer owes, how late, how risky; optionally as of a business date."""
-    return answer(a.CustomerSummary, _views(request).customer(customer_id, _date(as_of, "as_of")))
+    when = _date(as_of, "as_of")
+    stored = _vouched(request, customer_id)
+    summary = _views(request).customer(customer_id, when)
+    if not stored:
+        raise refused(f"customer {customer_id!r}", "its events are gone; the views still "
+                      "hold what they were")
+    return answer(a.CustomerSummary, summary)
 
 
 @operation("GET", "/customers/{customer_id:str}/history", "getCustomerHistory", tag="views")
@@ -94,7 +110,11 @@ def credit_check(
         raise InvalidCommand(str(error), field="amount") from None
     if value < 0:
         raise InvalidCommand("amount must not be negative", field="amount")
+    stored = _vouched(request, customer_id)
     decided = check_credit(_views(request), services(request).host, customer_id, value)
+    if not stored:
+        raise refused(f"customer {customer_id!r}", "its events are gone; the views still "
+                      "hold what they were")
     return answer(a.CreditCheck, decided)
 
 
@@ -173,8 +193,10 @@ def events(
     after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> a.EventFeed:
-    """The global event feed, in order, with a cursor."""
-    return answer(a.EventFeed, _views(request).events(after, limit))
+    """The global event feed, in order, with a cursor. The key ring's events are shown
+    to admin keys alone (and to them without any key's hash)."""
+    hidden = () if caller(request)[1] in KEY_KEEPERS else KEYRING_TOPICS
+    return answer(a.EventFeed, _views(request).events(after, limit, hidden))
 
 
 @operation("GET", "/audit/verify", "verifyAudit", tag="audit")

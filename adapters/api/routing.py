@@ -30,9 +30,11 @@ def operation(
     tag: str,
     writes: type[BaseModel] | None = None,
     summary: str | None = None,
+    creates: bool = False,
 ) -> Callable[[Callable[..., Any]], HTTPRouteHandler]:
-    """A route under ``/v1``; ``writes``: the answer of a write that may be a repeat.
-    The summary is the first line of the handler's docstring unless given."""
+    """A route under ``/v1``; ``writes``: the answer of a write that may be a repeat;
+    ``creates``: a write that is never a repeat (201 alone). The summary is the first
+    line of the handler's docstring unless given."""
     if operation_id not in MAY:
         msg = f"{operation_id} has no row in the role matrix"
         raise LookupError(msg)
@@ -53,7 +55,7 @@ def operation(
             operation_id=operation_id,
             tags=[tag],
             summary=summary or (handler.__doc__ or "").strip().partition("\n")[0] or None,
-            status_code=201 if writes is not None else 200,
+            status_code=201 if writes is not None or creates else 200,
             responses=responses,
             guards=[may_call],
             sync_to_thread=True,
