@@ -194,6 +194,43 @@ def test_a_recovery_is_no_more_than_was_written_off_by_that_day(http):
     assert http.get("/v1/customers/C-1").json()["recovered"] == "100.00"
 
 
+def test_thresholds_changed_apply_from_the_next_cycle_and_earlier_dates_keep_theirs(
+        ledger, policy):
+    from huikuan.core.plugin import Settings
+    from huikuan.core.policy import PolicyHost
+
+    hk = Huikuan(ledger, {}, host=policy)
+    try:
+        ledger.register_customer(RegisterCustomer(customer_id="C-1", name="x", currency="CNY"))
+        ledger.execute("C-1", invoice("I-1", "1000.00", date(2026, 1, 1)))  # due 01-31
+        DailyCycle(ledger, policy, hk.views).run(date(2026, 3, 1))
+        sections = {**policy.settings.sections,
+                    "classes": {**policy.settings.section("classes"), "doubtful_from": 31}}
+        stricter = PolicyHost(Settings(sections=sections, env=policy.settings.env),
+                              load_entry_points=False)
+        DailyCycle(ledger, stricter, hk.views).run(date(2026, 3, 10))
+        views = hk.views.fresh()
+
+        def class_on(day: date) -> str:
+            [line] = views.customer("C-1", day)["invoices"]
+            by_aging = {r["key"] for r in views.aging(day, "class")["rows"]}
+            assert by_aging == {line["class"]}, day
+            return str(line["class"])
+
+        # 33 days past due on 03-05: in collection then, as it was shown then.
+        assert class_on(date(2026, 3, 5)) == "in_collection"
+        # From the cycle under the new rule: doubtful from 31 days; bad from 181 as ever.
+        assert class_on(date(2026, 3, 10)) == "doubtful"
+        assert class_on(date(2026, 4, 15)) == "doubtful"
+        assert class_on(date(2026, 7, 31)) == "bad"
+        scheduled = [e for e in ledger.events.get(ledger.account("C-1").id)
+                     if isinstance(e, Account.ClassScheduled)]
+        assert [e.decided_on for e in scheduled] == [date(2026, 1, 1), date(2026, 3, 10)]
+    finally:
+        hk.views.close()
+        hk.projector.close()
+
+
 # ---- any invoices, any dates, cycles or none
 
 THRESHOLDS = ((366, "dead"), (181, "bad"), (91, "doubtful"), (1, "in_collection"))
