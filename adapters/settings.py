@@ -35,6 +35,7 @@ def load_settings(
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SettingsError(f"{file}: {error}") from None
     _check_share(file, sections.get("escalation"), "promise_min_cover")
+    _check_promise_review(file, sections.get("commitments"))
     return Settings(sections=sections, env=environment)
 
 
@@ -51,4 +52,20 @@ def _check_share(file: Path, section: Any, key: str) -> None:
     if share is None or not share.is_finite() or not Decimal(0) <= share <= Decimal(1):
         msg = (f"{file}: [escalation] {key} must be a decimal string from \"0\" to \"1\" "
                f"(got {value!r})")
+        raise SettingsError(msg)
+
+
+def _check_promise_review(file: Path, section: Any) -> None:
+    """``[commitments] max_promise_days`` (whole days, at least 1) and ``beyond_max``
+    (``"flag"`` or ``"refuse"``)."""
+    if not isinstance(section, Mapping):
+        return
+    days = section.get("max_promise_days", 60)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        msg = (f"{file}: [commitments] max_promise_days must be a whole number of days, "
+               f"at least 1 (got {days!r})")
+        raise SettingsError(msg)
+    beyond = section.get("beyond_max", "flag")
+    if beyond not in ("flag", "refuse"):
+        msg = f'{file}: [commitments] beyond_max must be "flag" or "refuse" (got {beyond!r})'
         raise SettingsError(msg)

@@ -67,6 +67,8 @@ from huikuan.core.plugin import (
     MessageView,
     ObsoleteVerdict,
     OutgoingMessage,
+    PromiseVerdict,
+    PromiseView,
     ReceivableClass,
     RenderedMessage,
     RiskAssessment,
@@ -457,4 +459,31 @@ def huikuan_credit_decision(
     :returns: Allowed or not, and the reasons (shown to the caller as they are).
 
     .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def huikuan_review_promise(
+    promise: PromiseView, account: AccountView, settings: Settings
+) -> PromiseVerdict | None:
+    """What the policy makes of a promise to pay, asked as it is recorded (付款承诺).
+
+    The seeds give a debtor 7 to 15 days to pay what it promises, never over 60: a
+    promise dated further out is a debtor playing for time. The default plugin
+    (``huikuan.plugins.commitments``) looks at the days from ``made_on`` to ``due_on``
+    against ``[commitments] max_promise_days`` (60) and, beyond it, flags the promise
+    (``beyond_max = "flag"``, the default) or refuses it (``"refuse"``).
+
+    **Result:** first non-None result wins. None from every plugin records the promise
+    as it is. ``accepted=False`` refuses it: nothing is recorded and the caller gets a
+    422 naming ``due_on`` with the ``reasons``. Accepted with ``concerns`` records it
+    and a ``PromiseFlagged`` decision (plugin, version, the concerns), shown to the
+    collector in the promise's answer and the worklist's reasons.
+
+    :param promise: The promise as it would be recorded (``status`` ``pending``).
+    :param account: The account before the promise.
+    :param settings: plugins.toml and the environment.
+    :returns: The verdict.
+
+    .. versionadded:: 0.3
     """

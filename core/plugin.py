@@ -174,6 +174,12 @@ class PromiseView:
     made_on: date
     written: bool
     status: PromiseStatus
+    concerns: tuple[str, ...] = ()
+    """What the promise review found wrong with it when it was made (e.g. a date beyond
+    the policy's maximum grace); empty for most promises.
+
+    .. versionadded:: 0.3
+    """
 
 
 @dataclass(frozen=True)
@@ -542,6 +548,20 @@ class CreditDecision:
     reasons: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class PromiseVerdict:
+    """What the policy makes of a promise to pay as it is recorded: ``accepted`` False
+    refuses it (nothing is recorded, the caller is told ``reasons``); accepted with
+    ``concerns`` records it flagged, the concerns shown to the collector.
+
+    .. versionadded:: 0.3
+    """
+
+    accepted: bool
+    reasons: tuple[str, ...] = ()
+    concerns: tuple[str, ...] = ()
+
+
 __all__ = [
     "CLASSES", "CONTACT_CHANNELS", "DEMANDS", "GRADES", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
     "STAGES", "TASKS", "AccountView", "ClassSchedule", "ClassStep",
@@ -553,7 +573,7 @@ __all__ = [
     "InstallmentView", "InterestCharge", "InvoiceView", "Language", "MessageChannel",
     "MessageDraft", "MessageKind", "MessageRequest", "MessageStatus", "MessageView",
     "ObsoleteVerdict", "OutgoingMessage", "PaymentView", "PlanStatus", "PlanView",
-    "PromiseStatus", "PromiseView", "RatePeriod", "ReceivableClass", "RenderedMessage",
-    "ReportedSignal",
+    "PromiseStatus", "PromiseVerdict", "PromiseView", "RatePeriod", "ReceivableClass",
+    "RenderedMessage", "ReportedSignal",
     "RiskAssessment", "Settings", "Signal", "Stage", "Task", "WorkPriority", "hookimpl",
 ]

@@ -294,7 +294,8 @@ def view_of(account: Any) -> AccountView:
         ),
         promises=tuple(
             PromiseView(promise_id=p.promise_id, amount=p.amount, due_on=p.due_on,
-                        made_on=p.made_on, written=p.written, status=p.status)
+                        made_on=p.made_on, written=p.written, status=p.status,
+                        concerns=tuple(p.concerns))
             for p in account.promises.values()
         ),
         plans=tuple(

@@ -4,6 +4,10 @@ A promise is kept once payments received since it was made cover its amount, and
 broken the day after its date if they do not. An instalment is missed the day after
 it falls due if payments since the plan was agreed do not cover the instalments so far.
 ``[commitments] grace_days`` (default 0) waits that many more days before breaking.
+
+A promise dated more than ``[commitments] max_promise_days`` (60) after it was made is
+flagged for the collector (``beyond_max = "flag"``, the default) or refused
+(``beyond_max = "refuse"``): the seeds allow 7 to 15 days, never over 60.
 """
 
 from __future__ import annotations
@@ -11,7 +15,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from huikuan.core.plugin import AccountView, CommitmentOutcome, Settings, hookimpl
+from huikuan.core.plugin import (
+    AccountView,
+    CommitmentOutcome,
+    PromiseVerdict,
+    PromiseView,
+    Settings,
+    hookimpl,
+)
+
+MAX_PROMISE_DAYS = 60
 
 
 @hookimpl
@@ -75,3 +88,19 @@ def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -
         if plan.status == "active":
             days += [i.due_on + after for i in plan.installments if i.number not in plan.missed]
     return min((d for d in days if d > as_of), default=None)
+
+
+@hookimpl(trylast=True)
+def huikuan_review_promise(
+    promise: PromiseView, account: AccountView, settings: Settings
+) -> PromiseVerdict:
+    section = settings.section("commitments")
+    most = int(section.get("max_promise_days", MAX_PROMISE_DAYS))
+    days = (promise.due_on - promise.made_on).days
+    if days <= most:
+        return PromiseVerdict(accepted=True)
+    why = (f"promise {promise.promise_id} falls due {days} days after it was made, beyond "
+           f"the policy's {most} days (max_promise_days)")
+    if section.get("beyond_max", "flag") == "refuse":
+        return PromiseVerdict(accepted=False, reasons=(why,))
+    return PromiseVerdict(accepted=True, concerns=(why,))

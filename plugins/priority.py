@@ -1,7 +1,8 @@
 """Worklist priority (轻重缓急): whom a collector should call first.
 
 The score adds the overdue amount (log scale), the days past due, the risk grade,
-promises falling due today and tasks the ladder queued; the reasons say why.
+promises falling due today, promises the review flagged and tasks the ladder queued;
+the reasons say why.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ def huikuan_worklist_priority(
     if due_today:
         score += 15
         reasons.append("promise due today")
+    # A promise the review flagged (a date beyond the maximum grace) needs a word with
+    # the debtor, or a manager's yes, before it is left to run.
+    flagged = [p for p in account.promises if p.status == "pending" and p.concerns]
+    if flagged:
+        score += 5
+        reasons.append(f"promise {flagged[0].promise_id} flagged: {flagged[0].concerns[0]}")
     tasks = [m for m in account.messages if m.channel == "worklist"]
     if tasks:
         score += 10

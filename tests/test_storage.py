@@ -34,6 +34,7 @@ TOPICS = {
     "huikuan:Account.PriorityDecided",
     "huikuan:Account.DemandDelivered", "huikuan:Account.CreditOverridden",
     "huikuan:Account.ClassScheduled", "huikuan:Account.RecoveryReceived",
+    "huikuan:Account.PromiseFlagged",
 }
 
 

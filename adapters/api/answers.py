@@ -160,7 +160,9 @@ class ContactRecorded(c.LogContact, Recorded):
 
 
 class PromiseRecorded(c.MakePromise, Recorded):
-    pass
+    concerns: list[str] = []
+    """What the policy's promise review flagged (e.g. a date beyond the maximum grace);
+    empty for a promise it has nothing against."""
 
 
 class PaymentPlanRecorded(c.AgreePaymentPlan, Recorded):

@@ -23,6 +23,7 @@ from huikuan.core import commands as c
 from huikuan.core.account import Account
 from huikuan.core.credit import checked_invoice
 from huikuan.core.ledger import Outcome
+from huikuan.core.promises import reviewed_promise
 
 
 def _worked_out(command: c.Command, outcome: Outcome) -> dict[str, Any]:
@@ -120,8 +121,6 @@ FACTS = [
                    "Part or all of an invoice is disputed"),
     _customer_fact("contacts", c.LogContact, a.ContactRecorded, "logContact",
                    "A contact in the case file"),
-    _customer_fact("promises", c.MakePromise, a.PromiseRecorded, "makePromise",
-                   "A promise to pay (付款承诺书)"),
     _customer_fact("payment-plans", c.AgreePaymentPlan, a.PaymentPlanRecorded,
                    "agreePaymentPlan", "An instalment plan"),
     _customer_fact("acknowledgments", c.AcknowledgeDebt, a.AcknowledgmentRecorded,
@@ -172,6 +171,30 @@ def issue_invoice(
     fields = {"customer_id": customer_id, **command.model_dump(),
               **_worked_out(command, outcome)}
     return Response(answer(a.InvoiceRecorded, fields),
+                    status_code=201 if outcome.recorded else 200)
+
+
+@operation("POST", "/customers/{customer_id:str}/promises", "makePromise", tag="facts",
+           writes=a.PromiseRecorded)
+def make_promise(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    data: JSONBody[c.MakePromise],
+) -> Response[a.PromiseRecorded]:
+    """A promise to pay (付款承诺书)
+
+    Held to the policy's promise review: by default a promise falling due more than 60
+    days after it was made is recorded with ``concerns`` (``[commitments]
+    beyond_max = "refuse"`` makes it a 422 on ``due_on``)."""
+    outcome = services(request).ledger.change(
+        customer_id, "make_promise", reviewed_promise(services(request).host, data))
+    if outcome.recorded:  # from the events: the saved account may be serving another request
+        concerns = next((e.concerns for e in outcome.events
+                         if isinstance(e, Account.PromiseFlagged)), [])
+    else:
+        concerns = list(outcome.account.promises[data.promise_id].concerns)
+    fields = {"customer_id": customer_id, **data.model_dump(), "concerns": concerns}
+    return Response(answer(a.PromiseRecorded, fields),
                     status_code=201 if outcome.recorded else 200)
 
 
@@ -279,5 +302,5 @@ def run_cycle(request: Request[Any, Any, Any], data: JSONBody[CycleBody]) -> a.C
     })
 
 
-WRITES = [register_customer, issue_invoice, *FACTS, bounce_payment, resolve_dispute,
+WRITES = [register_customer, issue_invoice, make_promise, *FACTS, bounce_payment, resolve_dispute,
           record_demand_delivery, run_cycle]

@@ -34,6 +34,19 @@ class Decisions(AccountState):
         def apply(self, account: AccountState) -> None:
             account.promises[self.promise_id].status = "broken"
 
+    class PromiseFlagged(Decision):
+        """The promise review found something wrong with a promise as it was made (a
+        date beyond the policy's maximum grace, say): recorded beside it, shown to the
+        collector. ``decided_on`` is the promise's ``made_on``."""
+
+        TOPIC = "huikuan:Account.PromiseFlagged"
+        CHANGES_INVOICES = False
+        promise_id: str
+        concerns: list[str]
+
+        def apply(self, account: AccountState) -> None:
+            account.promises[self.promise_id].concerns = list(self.concerns)
+
     class InstallmentMissed(Decision):
         TOPIC = "huikuan:Account.InstallmentMissed"
         CHANGES_INVOICES = False

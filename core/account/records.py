@@ -49,10 +49,6 @@ class Invoice:
     invoice (``ClassScheduled``); None: none was scheduled (recorded before schedules
     existed), the class is ``class_`` as the cycle last decided it."""
 
-    def open_on(self, day: date) -> Decimal:
-        """The open amount at the end of business date ``day``."""
-        return sum((v for d, v in self.movements if d <= day), ZERO)
-
     def settled_on(self) -> date | None:
         """The day nothing was left open (the last movement), or None while money is open."""
         if self.open_amount > 0 or not self.movements:
@@ -136,6 +132,9 @@ class Promise:
     written: bool = False
     document_ref: str | None = None
     status: str = "pending"
+    # What the promise review flagged when it was made (PromiseFlagged); a default, so
+    # promises in snapshots taken before it existed read as unflagged.
+    concerns: list[str] = field(default_factory=list)
 
 
 @dataclass

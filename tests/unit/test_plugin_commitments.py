@@ -59,3 +59,24 @@ def test_a_decided_promise_is_not_decided_again():
 def test_the_next_review_is_the_day_after_a_promise_falls_due():
     account = account_view(promises=[PROMISE])
     assert huikuan_next_review(account, date(2026, 2, 1), settings()) == date(2026, 2, 16)
+
+
+def review(promise, **tables):
+    from huikuan.plugins.commitments import huikuan_review_promise
+
+    return huikuan_review_promise(promise, account_view(), settings(**tables))
+
+
+def test_a_promise_up_to_the_maximum_grace_is_accepted_as_it_is():
+    sixty = promise_view(made_on=date(2026, 2, 1), due_on=date(2026, 4, 2))
+    verdict = review(sixty)
+    assert (verdict.accepted, verdict.concerns, verdict.reasons) == (True, (), ())
+
+
+def test_a_promise_beyond_the_maximum_is_flagged_or_refused_as_the_policy_says():
+    far = promise_view(promise_id="PR-9", made_on=date(2026, 2, 1), due_on=date(2026, 2, 20))
+    assert review(far, commitments={"max_promise_days": 15}).concerns == (
+        "promise PR-9 falls due 19 days after it was made, beyond the policy's 15 days "
+        "(max_promise_days)",)
+    refused = review(far, commitments={"max_promise_days": 15, "beyond_max": "refuse"})
+    assert not refused.accepted and "19 days" in refused.reasons[0]
