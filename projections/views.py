@@ -95,9 +95,9 @@ DDL = [
         customer_id TEXT NOT NULL, invoice_id TEXT NOT NULL, currency TEXT NOT NULL,
         amount_minor BIGINT NOT NULL, issued_on TEXT NOT NULL, due_on TEXT NOT NULL,
         open_minor BIGINT NOT NULL, disputed_minor BIGINT NOT NULL, class TEXT NOT NULL,
-        limitation_deadline TEXT, written_off_minor BIGINT NOT NULL,
-        recovered_minor BIGINT NOT NULL, schedule TEXT, class_key TEXT NOT NULL,
-        settled_on TEXT, PRIMARY KEY (customer_id, invoice_id))""",
+        written_off_minor BIGINT NOT NULL, recovered_minor BIGINT NOT NULL, schedule TEXT,
+        class_key TEXT NOT NULL, settled_on TEXT, limitation_deadline TEXT,
+        PRIMARY KEY (customer_id, invoice_id))""",
     "CREATE INDEX IF NOT EXISTS hk_invoices_open ON hk_invoices (open_minor, due_on)",
     "CREATE INDEX IF NOT EXISTS hk_invoices_deadline ON hk_invoices (limitation_deadline)",
     """CREATE TABLE IF NOT EXISTS hk_movements (
@@ -516,10 +516,10 @@ class Projector:
                     customer, invoice.invoice_id, c, to_minor(invoice.amount, c),
                     invoice.issued_on.isoformat(), invoice.due_on.isoformat(),
                     open_minor, to_minor(invoice.disputed_amount, c),
-                    invoice.receivable_class, deadline, to_minor(invoice.written_off, c),
+                    invoice.receivable_class, to_minor(invoice.written_off, c),
                     to_minor(invoice.recovered, c),
                     json.dumps([[on.isoformat(), cls] for on, cls in steps]) if steps else None,
-                    class_key, settled.isoformat() if settled else None))
+                    class_key, settled.isoformat() if settled else None, deadline))
                 if open_minor:
                     key = (account.collector or "", c, class_key, invoice.due_on.isoformat())
                     open_by_due[key] = open_by_due.get(key, 0) + open_minor
@@ -534,8 +534,12 @@ class Projector:
                  p.due_on.isoformat(), p.status) for p in promises)
             self._write_messages(cur, account, batch, touched.messages)
             # Ranked for the last cycle before its last event, or the day the cycle last
-            # reviewed it (its decisions come before the cycle's completion).
-            dates = [d for d in (touched.cycle_date, account.reviewed_on) if d is not None]
+            # reviewed it (its decisions come before the cycle's completion), or a cycle
+            # in this batch that reviewed every account (as the accounts of the batches
+            # before it are, by _refresh_worklist: the rows never depend on where a
+            # batch happens to end).
+            dates = [d for d in (touched.cycle_date, account.reviewed_on, batch.refresh_for)
+                     if d is not None]
             if dates:
                 self._write_priority(cur, account, view, max(dates))
         # Set-based: one statement per table for the whole batch.
