@@ -140,14 +140,13 @@ class Huikuan:
         return DailyCycle(self.ledger, self.host)
 
     def _decide_after_facts(self, account: Account) -> None:
-        """What the views need decided again when facts arrive (the priority plugin,
-        the limitation plugin), for the last cycle's date; before any cycle, nothing:
-        the plugins are not even loaded."""
+        """The account decided again when facts arrive (core.after_facts): the class
+        schedules of the invoices they change; once a cycle has run, also risk, the
+        ladder's fall or hold, and what the views need, for the last cycle's date."""
         from huikuan.core.cycle import after_facts_date
 
         as_of = after_facts_date(self.ledger, account)
-        if as_of is not None:
-            self._policy.decide_after_facts(account, as_of)
+        self._policy.decide_after_facts(account, as_of, today=self.today())
 
     def today(self, now: datetime | None = None) -> date:
         """Today where the company is (``[company] timezone``), never the server's date."""

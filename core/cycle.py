@@ -1,26 +1,29 @@
 """The daily cycle: for a business date, ask the plugins what should happen and record it.
 
 For each account, in order: commitments (promises kept or broken, instalments
-missed), late interest, classes, risk, and the escalation ladder (stage, supply
-hold, messages queued); then what the read views need from policy, the limitation
-deadlines and the place in the worklist (see ``core.decisions``). Each decision is
-recorded as an event naming the plugin, its version and what it was based on, in one
-atomic save per account; the same date again finds nothing new to record. A date
-before the last run is refused, and so is a run while another is under way on the same
-store (any date, any process): the cycle holds a lock it is given for the whole run.
+missed), late interest, classes (each open invoice's schedule, and the class on the
+date), risk, and the escalation ladder (stage, supply hold, messages queued); then
+what the read views need from policy, the limitation deadlines and the place in the
+worklist (see ``core.decisions``). Each decision is recorded as an event naming the
+plugin, its version and what it was based on, in one atomic save per account; the
+same date again finds nothing new to record. A date before the last run is refused,
+and so is a run while another is under way on the same store (any date, any
+process): the cycle holds a lock it is given for the whole run.
 
 A plugin that raises is reported with the account and the cycle goes on.
 
-The two decisions for the views are also made when facts arrive, between cycles
-(``decide_after_facts``, for ``after_facts_date``): the ledger calls it before it
-saves a command's facts, so a payment ranks the account again at once.
+An account is also decided again when facts arrive, between cycles
+(``decide_after_facts``, see ``core.after_facts``): the ledger calls it before it saves
+a command's facts, so a payment releases a hold and ranks the account again at once,
+and a new invoice has its class schedule. A rise on the ladder, and every message,
+stays the cycle's.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -31,7 +34,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from huikuan.core import decisions
+from huikuan.core import after_facts, decisions
 from huikuan.core.account import CLASSES, GRADES, STAGES, Account
 from huikuan.core.aggregate import ChainedAggregate
 from huikuan.core.errors import Conflict, InvalidCommand, Tampered
@@ -57,7 +60,8 @@ CYCLE_LOG_ID: UUID = uuid5(NAMESPACE_URL, "huikuan:cycle-log")
 # Raised when the cycle starts recording decisions it did not record before: the
 # policy it applies is then another, so its first run reviews every account once
 # (a store written before records them for all its accounts).
-RECORDS = "views-1"  # 1: limitation deadlines and worklist priorities (core.decisions)
+RECORDS = "views-1 classes-1"  # views-1: limitation deadlines and worklist priorities
+# (core.decisions); classes-1: a class schedule for every open invoice (core.classes)
 
 
 class CycleLog(ChainedAggregate):
@@ -130,22 +134,7 @@ def _message_id(customer_id: str, as_of: date, stage: str, kind: str, channel: s
     return "m-" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def _jsonable(value: Any) -> Any:
-    # Plugins may give tuples, sets, dataclasses or floats in ``based_on``; what is
-    # recorded must be plain JSON values (and never a float, which money must not be).
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int, Decimal,
-                                                                       date, datetime)):
-        return value
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+_jsonable = decisions.jsonable
 
 
 class CycleRunning(Conflict):
@@ -390,13 +379,23 @@ class DailyCycle:
             suggested_action=priority.suggested_action)
         return True
 
-    def decide_after_facts(self, account: Account, as_of: date) -> None:
+    def decide_after_facts(self, account: Account, as_of: date | None,
+                           today: date | None = None) -> None:
+        """When facts arrive: decide again what they may have changed (classes, risk,
+        the ladder, the views' decisions), recording it beside the facts (the ledger
+        saves both at once). ``as_of``: the last cycle's date (``after_facts_date``),
+        None before any cycle. See ``core.after_facts``."""
+        after_facts.decide_after_facts(self, account, as_of, today)
+
+    def decide_views_after_facts(self, account: Account, as_of: date,
+                                 view: AccountView | None = None) -> None:
         """When facts arrive: decide again, for ``as_of`` (see ``after_facts_date``), the
         account's place in the worklist and the deadlines of the invoices the pending
         events may have moved, recording what changed beside the facts (the ledger
         saves both at once). A plugin that fails leaves it to the next cycle: a fact
-        is never refused for a decision the views need."""
-        view = view_of(account)
+        is never refused for a decision the views need. ``view``: the account's, if
+        the caller has it."""
+        view = view or view_of(account)
         try:
             self._deadlines(account, view, as_of, deadlines_moved(account))
             self._priority(account, view, as_of)
@@ -477,7 +476,11 @@ class DailyCycle:
             counts["interest_charged"] += 1
 
     def _classes(self, account: Account, as_of: date, counts: Counter[str]) -> None:
-        view = view_of(account)
+        # The schedule of every open invoice, from this date: one recorded before
+        # schedules existed starts one, and a policy changed since applies from today.
+        view = view_of(account)  # a schedule changes nothing a plugin is shown
+        after_facts.schedule_classes(self.host, account,
+                                     dict.fromkeys(account.open_ids, as_of), counts, view)
         for invoice in view.open_invoices():
             found = self.host.first("huikuan_classify", invoice=invoice, account=view,
                                     as_of=as_of)
@@ -492,8 +495,10 @@ class DailyCycle:
                          new=found[0])
             counts["class_changed"] += 1
 
-    def _risk(self, account: Account, as_of: date, counts: Counter[str]) -> None:
-        view = view_of(account)
+    def _risk(self, account: Account, as_of: date, counts: Counter[str],
+              view: AccountView | None = None) -> None:
+        """Weigh the risk again (``view``: the account's, if the caller has it)."""
+        view = view or view_of(account)
         signals: list[Signal] = []
         sources: dict[str, str] = {}
         for found_signals, ref in self.host.collect("huikuan_risk_signals", account=view,

@@ -36,7 +36,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from huikuan.core.account import Account
@@ -160,3 +161,24 @@ def based_on(view: AccountView, as_of: date) -> dict[str, Any]:
     """What a priority was decided from, as recorded beside it."""
     return {"undisputed_overdue": view.undisputed_overdue(as_of), "stage": view.stage,
             "risk_grade": view.risk_grade}
+
+
+def jsonable(value: Any) -> Any:
+    """A plugin's ``based_on`` as plain JSON values, as a decision records it."""
+    # Plugins may give tuples, sets, dataclasses or floats in ``based_on``; what is
+    # recorded must be plain JSON values (and never a float, which money must not be).
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int, Decimal,
+                                                                       date, datetime)):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+

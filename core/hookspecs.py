@@ -53,6 +53,7 @@ import pluggy
 from huikuan.core.plugin import (
     PROJECT,
     AccountView,
+    ClassSchedule,
     CommitmentOutcome,
     ContactVerdict,
     CreditDecision,
@@ -148,6 +149,46 @@ def huikuan_classify(
     :returns: The invoice's class on ``as_of``.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def huikuan_class_schedule(
+    invoice: InvoiceView, account: AccountView, settings: Settings
+) -> ClassSchedule | None:
+    """The classes ``invoice`` passes through (货款分类) and the day it enters each.
+
+    Asked when an invoice is recorded, whenever a fact changes it (a payment, a credit
+    note, a dispute, a write-off, a bounce, a recovery), and by the cycle for every
+    open invoice (so a policy changed since applies from the cycle's date). No date is
+    given: the answer holds for every day. A step holds from its ``from_on``
+    (inclusive) until the next; before the first the invoice is ``not_due``. The
+    schedule speaks of the time money is open: once nothing is open the invoice keeps
+    the class it had the day it was settled, so a payment need not change it. The
+    default plugin (``huikuan.plugins.classes``) gives the ``[classes]`` thresholds
+    from the due date, and ``dead`` from the day a write-off settles the invoice
+    (``invoice.written_off_in_full``); a write-off of a part changes nothing.
+
+    What changed is recorded as ``ClassScheduled`` with what it was based on, holding
+    from the day of the fact that prompted it (the issue date for a new invoice) or the
+    cycle's date: the steps before that day stay as recorded, so the class a view gave
+    for an earlier date never changes behind it. The views give the class on any date
+    from it (``GET /customers/{id}?as_of=``, aging by class) without asking a plugin.
+
+    **Result:** first non-None result wins. None from every plugin records nothing:
+    the invoice is then classed as the cycle classifies it (:func:`huikuan_classify`),
+    as before 1.1. Steps out of date order, or a word outside
+    :data:`~huikuan.core.vocabulary.CLASSES`, is a failure of the plugin. A plugin
+    that changes the classes implements this hook and :func:`huikuan_classify` alike:
+    the cycle still asks the latter on its date (``ClassChanged`` in the history, and
+    ``invoice.receivable_class`` for other plugins).
+
+    :param invoice: The invoice, as the facts recorded so far leave it.
+    :param account: The account the invoice belongs to.
+    :param settings: plugins.toml and the environment.
+    :returns: The steps, in date order, and what they were based on.
+
+    .. versionadded:: 1.1
     """
 
 

@@ -111,10 +111,11 @@ class Ledger(Application[UUID]):
         self._read_locks = [threading.Lock() for _ in range(64)]
 
     decide_after_facts: Callable[[Account], None] | None = None
-    """Asks the policy, when facts arrive, what the read views need decided again (the
-    place in the worklist, the limitation deadlines) and records it on the account
-    before it is saved, so facts and decisions are one save (the bootstrap sets it to
-    the cycle's policy; a bare ledger records the facts alone)."""
+    """Asks the policy, when facts arrive, what they change (the invoices' class
+    schedules; once a cycle has run, risk, a fall on the ladder or a supply hold, the
+    place in the worklist, the limitation deadlines: core.after_facts) and records it on
+    the account before it is saved, so facts and decisions are one save (the bootstrap
+    sets it to the cycle's policy; a bare ledger records the facts alone)."""
 
     def decide_for_facts(self, account: Account) -> None:
         """Let the policy decide after the account's pending events, if any is not a

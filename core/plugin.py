@@ -125,6 +125,28 @@ class InvoiceView:
     """The disputes on this invoice with their dates. Empty: ``disputed_amount`` throughout.
 
     .. versionadded:: 1.1"""
+    write_offs: tuple[tuple[date, Decimal], ...] = ()
+    """(business date, amount) of each write-off (核销) of this invoice, in the order
+    recorded; ``written_off`` is their sum.
+
+    .. versionadded:: 1.1"""
+    recovered: Decimal = Decimal(0)
+    """Money received on the written-off part after it was written off (a recovery).
+
+    .. versionadded:: 1.1"""
+
+    @property
+    def written_off_in_full(self) -> date | None:
+        """The day a write-off settled the invoice: nothing is open, and nothing was open
+        after its last write-off (one paid after a write-off in part was settled by the
+        payment). None while money is open or when a payment settled it."""
+        if self.open_amount > 0 or not self.write_offs:
+            return None
+        last = max(on for on, _ in self.write_offs)
+        if self.movements and sum((v for on, v in self.movements if on <= last),
+                                  Decimal(0)) > 0:
+            return None
+        return last
 
     @property
     def undisputed_open(self) -> Decimal:
@@ -326,6 +348,42 @@ class MessageRequest:
 
 
 @dataclass(frozen=True)
+class ClassStep:
+    """From ``from_on`` (inclusive) an invoice is in ``receivable_class``, until the next
+    step of its schedule.
+
+    .. versionadded:: 1.1
+    """
+
+    from_on: date
+    receivable_class: ReceivableClass
+
+
+@dataclass(frozen=True)
+class ClassSchedule:
+    """The classes an invoice passes through (货款分类), each from the date it enters it:
+    the class on any date is that of the last step on or before it, ``not_due`` before
+    the first. Steps are in date order. The schedule speaks of the time money is open on
+    the invoice: once nothing is open the invoice keeps the class it had the day it was
+    settled, so a payment changes no schedule; a write-off that settles it may (the
+    default plugin makes it ``dead`` from that day).
+
+    .. versionadded:: 1.1
+    """
+
+    steps: tuple[ClassStep, ...]
+    based_on: Mapping[str, Any] = field(default_factory=dict)
+
+    def class_on(self, day: date) -> ReceivableClass:
+        found: ReceivableClass = "not_due"
+        for step in self.steps:
+            if step.from_on > day:
+                break
+            found = step.receivable_class
+        return found
+
+
+@dataclass(frozen=True)
 class EscalationDecision:
     """Where an account should stand on the escalation ladder, and what to do.
 
@@ -506,7 +564,8 @@ class PromiseVerdict:
 
 __all__ = [
     "CLASSES", "CONTACT_CHANNELS", "DEMANDS", "GRADES", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
-    "STAGES", "TASKS", "AccountView", "Commitment", "CommitmentOutcome", "ContactChannel",
+    "STAGES", "TASKS", "AccountView", "ClassSchedule", "ClassStep",
+    "Commitment", "CommitmentOutcome", "ContactChannel",
     "ContactOutcome", "ContactVerdict", "ContactView", "ContestedSpan", "CreditDecision",
     "CreditPosition",
     "DeliveryError", "DeliveryReceipt", "Demand", "Direction", "EscalationDecision",

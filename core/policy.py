@@ -248,6 +248,10 @@ def view_of(account: Any) -> AccountView:
             amount=dispute.amount, raised_on=dispute.raised_on,
             resolved_on=dispute.resolved_on))
     delivered = account.demand_deliveries
+    written_off: dict[str, list[tuple[Any, Decimal]]] = {}
+    for write_off in account.write_offs.values():
+        written_off.setdefault(write_off["invoice_id"], []).append(
+            (write_off["written_off_on"], write_off["amount"]))
 
     return AccountView(
         customer_id=account.customer_id,
@@ -277,6 +281,8 @@ def view_of(account: Any) -> AccountView:
                 delivered_on=i.delivered_on, acknowledged_on=i.acknowledged_on,
                 movements=tuple((d, Decimal(v)) for d, v in i.movements),
                 contested=tuple(spans.get(i.invoice_id, ())),
+                write_offs=tuple(written_off.get(i.invoice_id, ())),
+                recovered=i.recovered,
             )
             for i in account.invoices.values()
         ),

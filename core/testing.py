@@ -86,7 +86,9 @@ def invoice_view(**fields: Any) -> InvoiceView:
     """An invoice: ``I-1``, 1000.00 issued on 2026-01-01, due 30 days later, all open.
     ``open_amount`` defaults to ``amount``, ``due_on`` to ``issued_on`` plus 30 days,
     ``movements`` to ``open_amount`` on ``issued_on`` (give them for an open amount that
-    changes by date, e.g. ``movements=[(issued_on, amount), (paid_on, -paid)]``)."""
+    changes by date, e.g. ``movements=[(issued_on, amount), (paid_on, -paid)]``). A
+    write-off is ``written_off`` with ``write_offs=[(written_off_on, amount)]`` and its
+    movement."""
     amount = Decimal(fields.get("amount", "1000.00"))
     issued_on: date = fields.get("issued_on", DAY)
     default = InvoiceView(
@@ -96,7 +98,7 @@ def invoice_view(**fields: Any) -> InvoiceView:
         written_off=Decimal("0.00"), delivered_on=None, acknowledged_on=None,
     )
     built = _built(default, fields, ("amount", "open_amount", "disputed_amount", "interest",
-                                     "written_off"))
+                                     "written_off", "recovered"))
     if "movements" in fields:
         return built
     # Without dated movements, open at what it shows from its issue date (as huikuan's

@@ -4,8 +4,11 @@ Days count from the due date of the oldest unpaid, undisputed invoice. The accou
 stands on the highest step whose day has come and whose conditions hold; when it
 rises, only that step's messages go out (after a gap, the steps passed over are
 recorded as skipped). Supply stays held from the first step that holds it until the
-account falls below that step. A paid or fully disputed account falls back to
-``none``; otherwise a stage never goes backwards.
+account falls below that step: when what is still owed (a payment, a credit note, a
+dispute, a write-off of the oldest) no longer reaches a step that holds supply, the
+hold is released, though the stage stays. A paid or fully disputed account falls back
+to ``none``; otherwise a stage never goes backwards. Asked when facts arrive too
+(core.after_facts), so a payment releases the hold in its own request.
 
 Promises and plans cover money, not accounts (承诺只覆盖所承诺的金额). A commitment —
 a promise (付款承诺) or a payment plan (分期付款) — *covers* on a day when what is still
@@ -250,9 +253,14 @@ def huikuan_escalation(
     if target is None or STAGES.index(target["stage"]) < current:
         if current > 0:
             # Money still owed: the account stays where it stands (a stage falls back only
-            # when nothing undisputed is open), and so does its supply hold.
-            return EscalationDecision(stage=account.stage, supply_hold=None,
-                                      based_on={**based_on, "kept_stage": account.stage})
+            # when nothing undisputed is open). Its supply hold stays while a step that
+            # holds supply is still reached; settled below it, supply is released.
+            release = account.supply_hold and not hold
+            return EscalationDecision(
+                stage=account.stage, supply_hold=False if release else None,
+                based_on={**based_on, "kept_stage": account.stage,
+                          **({"hold_released": "no step that holds supply is reached"}
+                             if release else {})})
         return EscalationDecision(stage="none", supply_hold=hold, based_on=based_on)
     passed = [s for s in reached[:-1] if STAGES.index(s["stage"]) > current]
     skipped = tuple(s["stage"] for s in passed)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from huikuan.core import decisions
+from huikuan.core import classes, decisions
 from huikuan.core.account import CLASSES, Account
 from huikuan.core.clock import company_today
 from huikuan.core.errors import NotFound
@@ -32,15 +32,55 @@ GROUPS = {
     "customer": "i.customer_id",
     "collector": "COALESCE(a.collector, '')",
     "currency": "i.currency",
-    "class": """COALESCE((SELECT c.class FROM hk_class_changes c
+    # The class on the date: the invoice's schedule (its last step on or before it), or
+    # before its schedule starts (or without one) the class the cycle last recorded.
+    "class": """COALESCE((SELECT s.class FROM hk_class_schedule s
+                WHERE s.customer_id = i.customer_id AND s.invoice_id = i.invoice_id
+                  AND s.from_on <= ? ORDER BY s.from_on DESC LIMIT 1),
+               (SELECT c.class FROM hk_class_changes c
                 WHERE c.customer_id = i.customer_id AND c.invoice_id = i.invoice_id
                   AND c.on_date <= ? ORDER BY c.on_date DESC, c.position DESC LIMIT 1),
                'not_due')""",
 }
 
 
-def _worst_class(classes: list[str]) -> str:
-    return max(classes, key=CLASSES.index) if classes else "not_due"
+def bucket_of(due_on: date, as_of: date) -> str:
+    """The aging bucket of an invoice due ``due_on`` on ``as_of`` (as the SQL's CASE)."""
+    late = (as_of - due_on).days
+    for bucket, upto in zip(BUCKETS[:-1], (0, 30, 60, 90, 180, 365), strict=True):
+        if late <= upto:
+            return bucket
+    return BUCKETS[-1]
+
+
+def _worst_class(found: list[str]) -> str:
+    return max(found, key=CLASSES.index) if found else "not_due"
+
+
+def _aging_answer(as_of: date, group_by: str,
+                  found: Iterable[tuple[str, str, str, int]]) -> dict[str, Any]:
+    """The aging answer from (group, currency, bucket, amount in minor units) rows."""
+    rows: dict[tuple[str, str], dict[str, Decimal]] = {}
+    totals: dict[str, dict[str, Decimal]] = {}
+    for group, currency, bucket, amount in found:
+        value = from_minor(int(amount), currency)
+        row = rows.setdefault((group, currency), dict.fromkeys(BUCKETS, zero(currency)))
+        row[bucket] += value
+        total = totals.setdefault(currency, dict.fromkeys(BUCKETS, zero(currency)))
+        total[bucket] += value
+    return {
+        "as_of": as_of,
+        "group_by": group_by,
+        "buckets": list(BUCKETS),
+        "rows": [
+            {"key": group, "currency": currency, **row, "total": sum(row.values())}
+            for (group, currency), row in sorted(rows.items())
+        ],
+        "totals": [
+            {"currency": currency, **total, "total": sum(total.values())}
+            for currency, total in sorted(totals.items())
+        ],
+    }
 
 
 class Views:
@@ -119,9 +159,15 @@ class Views:
         ) + " ELSE '365+' END"
         key = GROUPS[group_by]
         params: list[Any] = []
+        if path == "summary" and group_by == "class":
+            found = self._q("""SELECT class, currency, due_on, SUM(open_minor)
+                FROM hk_open_by_due WHERE open_minor <> 0 GROUP BY 1, 2, 3""")
+            return _aging_answer(as_of, group_by, [
+                (classes.class_from_code(code, date.fromisoformat(due_on), as_of), currency,
+                 bucket_of(date.fromisoformat(due_on), as_of), amount)
+                for code, currency, due_on, amount in found])
         if path == "summary":
-            key = {"collector": "i.collector", "currency": "i.currency",
-                   "class": "i.class"}[group_by]
+            key = {"collector": "i.collector", "currency": "i.currency"}[group_by]
             sql = f"""
                 SELECT {key} AS key, i.currency, {case} AS bucket, SUM(i.open_minor)
                 FROM hk_open_by_due i WHERE i.open_minor <> 0
@@ -148,30 +194,10 @@ class Views:
                     HAVING SUM(m.delta_minor) <> 0
                 ) t GROUP BY key, currency, bucket"""
             tail = [as_of.isoformat()]
-        if group_by == "class" and path != "summary":
-            params.append(as_of.isoformat())
+        if group_by == "class":
+            params += [as_of.isoformat(), as_of.isoformat()]
         params += [e.isoformat() for e in edges] + tail
-        rows: dict[tuple[str, str], dict[str, Decimal]] = {}
-        totals: dict[str, dict[str, Decimal]] = {}
-        for group, currency, bucket, amount in self._q(sql, tuple(params)):
-            value = from_minor(int(amount), currency)
-            row = rows.setdefault((group, currency), dict.fromkeys(BUCKETS, zero(currency)))
-            row[bucket] += value
-            total = totals.setdefault(currency, dict.fromkeys(BUCKETS, zero(currency)))
-            total[bucket] += value
-        return {
-            "as_of": as_of,
-            "group_by": group_by,
-            "buckets": list(BUCKETS),
-            "rows": [
-                {"key": group, "currency": currency, **row, "total": sum(row.values())}
-                for (group, currency), row in sorted(rows.items())
-            ],
-            "totals": [
-                {"currency": currency, **total, "total": sum(total.values())}
-                for currency, total in sorted(totals.items())
-            ],
-        }
+        return _aging_answer(as_of, group_by, self._q(sql, tuple(params)))
 
     # ---- one account
 
@@ -188,17 +214,26 @@ class Views:
         name, currency, stage, hold, score, grade, signals, unapplied = rows[0]
         day = today or self.today()
         invoices = []
-        for invoice_id, amount, open_, due_on, disputed, class_ in self._q(
-            "SELECT invoice_id, amount_minor, open_minor, due_on, disputed_minor, class "
+        for (invoice_id, amount, open_, due_on, disputed, class_, written_off, recovered,
+             schedule, settled_on) in self._q(
+            "SELECT invoice_id, amount_minor, open_minor, due_on, disputed_minor, class, "
+            "written_off_minor, recovered_minor, schedule, settled_on "
             "FROM hk_invoices WHERE customer_id = ? ORDER BY due_on, invoice_id",
             (customer_id,),
         ):
             due = date.fromisoformat(due_on)
+            steps = tuple((date.fromisoformat(on), cls)
+                          for on, cls in json.loads(schedule)) if schedule else None
             invoices.append({
                 "invoice_id": invoice_id, "amount": from_minor(amount, currency),
                 "open_amount": from_minor(open_, currency), "due_on": due,
                 "days_overdue": max(0, (day - due).days) if open_ > 0 else 0,
-                "disputed_amount": from_minor(disputed, currency), "class": class_,
+                "disputed_amount": from_minor(disputed, currency),
+                "class": classes.class_of(
+                    steps, class_, day,
+                    date.fromisoformat(settled_on) if settled_on else None),
+                "written_off": from_minor(written_off, currency),
+                "recovered": from_minor(recovered, currency),
             })
         return _summary(customer_id, name, currency, invoices, from_minor(unapplied, currency),
                         stage, bool(hold), {"score": score, "grade": grade,
@@ -345,13 +380,17 @@ class Views:
         sales = {c: from_minor(int(v), c) for c, v in self._q(
             "SELECT currency, SUM(amount_minor) FROM hk_invoices WHERE issued_on >= ? "
             "AND issued_on <= ? GROUP BY currency", (start.isoformat(), end.isoformat()))}
+        recovered = {c: from_minor(int(v), c) for c, v in self._q(
+            "SELECT currency, SUM(delta_minor) FROM hk_recoveries WHERE on_date >= ? "
+            "AND on_date <= ? GROUP BY currency", (start.isoformat(), end.isoformat()))}
         promises: dict[str, dict[str, int]] = {}
         for currency, status, count in self._q(
             "SELECT currency, status, COUNT(*) FROM hk_promises WHERE due_on >= ? AND "
             "due_on <= ? GROUP BY currency, status", (start.isoformat(), end.isoformat())):
             promises.setdefault(currency, {})[status] = int(count)
         result = []
-        for currency in sorted(set(ar_begin) | set(ar_end) | set(sales) | set(promises)):
+        for currency in sorted(set(ar_begin) | set(ar_end) | set(sales) | set(promises)
+                               | set(recovered)):
             z = zero(currency)
             ar_from, ar_to = ar_begin.get(currency, z), ar_end.get(currency, z)
             credit_sales, current = sales.get(currency, z), not_due_end.get(currency, z)
@@ -368,9 +407,11 @@ class Views:
                 if collectable else None,
                 "promise_kept_rate": _round(Decimal(kept) / (kept + broken) * 100)
                 if kept + broken else None,
+                "recovered": recovered.get(currency, z),
                 "figures": {"days": days, "ar_from": ar_from, "ar_to": ar_to,
                             "credit_sales": credit_sales, "not_due_ar_to": current,
-                            "promises_kept": kept, "promises_broken": broken},
+                            "promises_kept": kept, "promises_broken": broken,
+                            "recovered": recovered.get(currency, z)},
             })
         return {"from": start, "to": end, "currencies": result}
 
@@ -416,11 +457,15 @@ def _round(value: Decimal | None) -> Decimal | None:
 
 def summary_of(account: Account, as_of: date) -> dict[str, Any]:
     """The account summary of an account object, with days counted to ``as_of``."""
+    none = zero(account.currency)  # written with the currency's places
     invoices = [
         {"invoice_id": i.invoice_id, "amount": i.amount, "open_amount": i.open_amount,
          "due_on": i.due_on,
          "days_overdue": Account.days_overdue(i, as_of) if i.open_amount > 0 else 0,
-         "disputed_amount": account.disputed_amount(i), "class": i.class_}
+         "disputed_amount": account.disputed_amount(i),
+         "class": classes.class_of(classes.steps_of(i.class_steps), i.class_, as_of,
+                                   i.settled_on()),
+         "written_off": i.written_off + none, "recovered": i.recovered + none}
         for i in sorted(account.invoices.values(), key=lambda i: (i.due_on, i.invoice_id))
     ]
     risk = {"score": account.risk["score"], "grade": account.risk["grade"],
@@ -441,4 +486,5 @@ def _summary(customer_id: str, name: str, currency: str, invoices: list[dict[str
         "unapplied_credit": unapplied,
         "class": _worst_class([i["class"] for i in invoices if i["open_amount"] > 0]),
         "stage": stage, "supply_hold": hold, "risk": risk, "invoices": invoices,
+        "recovered": sum((i["recovered"] for i in invoices), z),
     }

@@ -15,14 +15,22 @@ tables as they were before it.
 Tables (amounts are integers in the currency's minor unit):
 
 - ``hk_accounts``: one row per customer: terms, collector, stage, hold, risk, credit;
-- ``hk_invoices``: one row per invoice: open, disputed, class, limitation deadline;
+- ``hk_invoices``: one row per invoice: open, disputed, written off, recovered, class
+  (as the cycle recorded it), class schedule, limitation deadline;
 - ``hk_movements``: every change of an invoice's open amount, on its business date;
-- ``hk_class_changes``: every class decision, on its business date;
+- ``hk_class_schedule``: each invoice's class schedule (``ClassScheduled``), a row a
+  step: the class on any date is that of the last step on or before it (core.classes);
+- ``hk_class_changes``: every class the cycle recorded, on its business date (what an
+  invoice without a schedule, or before it starts, is read by);
+- ``hk_recoveries``: money received on written-off invoices (and taken back by a
+  bounce), on its business date, for the KPIs;
 - ``hk_messages``, ``hk_promises``: what the policy queued; promises and their fate;
 - ``hk_worklist``: each account's recorded priority, its overdue amount on the last cycle date;
 - ``hk_open_by_due``: what is open now per collector, currency, class and due date,
   kept in step with ``hk_invoices``: today's aging by collector, currency or class
-  sums a few thousand rows however many invoices there are;
+  sums a few thousand rows however many invoices there are (an invoice with a
+  schedule counts under its schedule written relative to its due date, the same for
+  every invoice under one policy, and the class is read off it for the date asked);
 - ``hk_tracking``, ``hk_meta``: the position in the event log; the last cycle date and
   the date the worklist was last computed for.
 
@@ -46,7 +54,7 @@ from uuid import UUID
 
 import structlog
 
-from huikuan.core import decisions
+from huikuan.core import classes, decisions
 from huikuan.core.account import Account
 from huikuan.core.cycle import CycleLog
 from huikuan.core.ledger import Ledger, project
@@ -60,13 +68,14 @@ log = structlog.get_logger("huikuan.projections")
 TRACKING_NAME = "views"
 # The shape of the tables below. Views built by an older huikuan are thrown away and
 # folded again from the events when it changes: they are derived, never the record.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 # In hk_accounts.review_from: review at the next cycle; review only when a fact comes.
 REVIEW_NOW, REVIEW_NEVER = "", "9999-12-31"
 
 TABLES = (
     "hk_tracking", "hk_meta", "hk_accounts", "hk_invoices", "hk_movements",
-    "hk_class_changes", "hk_messages", "hk_promises", "hk_worklist", "hk_open_by_due",
+    "hk_class_changes", "hk_class_schedule", "hk_recoveries", "hk_messages", "hk_promises",
+    "hk_worklist", "hk_open_by_due",
 )
 
 DDL = [
@@ -86,7 +95,9 @@ DDL = [
         customer_id TEXT NOT NULL, invoice_id TEXT NOT NULL, currency TEXT NOT NULL,
         amount_minor BIGINT NOT NULL, issued_on TEXT NOT NULL, due_on TEXT NOT NULL,
         open_minor BIGINT NOT NULL, disputed_minor BIGINT NOT NULL, class TEXT NOT NULL,
-        limitation_deadline TEXT, PRIMARY KEY (customer_id, invoice_id))""",
+        written_off_minor BIGINT NOT NULL, recovered_minor BIGINT NOT NULL, schedule TEXT,
+        class_key TEXT NOT NULL, settled_on TEXT, limitation_deadline TEXT,
+        PRIMARY KEY (customer_id, invoice_id))""",
     "CREATE INDEX IF NOT EXISTS hk_invoices_open ON hk_invoices (open_minor, due_on)",
     "CREATE INDEX IF NOT EXISTS hk_invoices_deadline ON hk_invoices (limitation_deadline)",
     """CREATE TABLE IF NOT EXISTS hk_movements (
@@ -99,6 +110,13 @@ DDL = [
     """CREATE INDEX IF NOT EXISTS hk_class_changes_invoice
         ON hk_class_changes (customer_id, invoice_id, on_date)""",
     "CREATE INDEX IF NOT EXISTS hk_class_changes_date ON hk_class_changes (on_date)",
+    """CREATE TABLE IF NOT EXISTS hk_class_schedule (
+        customer_id TEXT NOT NULL, invoice_id TEXT NOT NULL, from_on TEXT NOT NULL,
+        class TEXT NOT NULL, PRIMARY KEY (customer_id, invoice_id, from_on))""",
+    """CREATE TABLE IF NOT EXISTS hk_recoveries (
+        customer_id TEXT NOT NULL, invoice_id TEXT NOT NULL, currency TEXT NOT NULL,
+        on_date TEXT NOT NULL, delta_minor BIGINT NOT NULL, position BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS hk_recoveries_date ON hk_recoveries (on_date)",
     """CREATE TABLE IF NOT EXISTS hk_open_by_due (
         collector TEXT NOT NULL, currency TEXT NOT NULL, class TEXT NOT NULL,
         due_on TEXT NOT NULL, open_minor BIGINT NOT NULL,
@@ -152,6 +170,9 @@ class _Batch:
     accounts: dict[UUID, _Touched] = field(default_factory=dict)
     movements: list[tuple[str, str, str, int, int]] = field(default_factory=list)
     class_changes: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+    # The latest schedule of each invoice the batch scheduled: its rows are replaced.
+    schedules: dict[tuple[str, str], list[list[Any]]] = field(default_factory=dict)
+    recoveries: list[tuple[str, str, str, str, int, int]] = field(default_factory=list)
     message_positions: dict[str, int] = field(default_factory=dict)
     last_cycle: date | None = None
     refresh_for: date | None = None  # a cycle that reviewed every account: rank them all
@@ -338,6 +359,13 @@ class Projector:
                                 batch.movements)
             self.db.executemany(cur, "INSERT INTO hk_class_changes VALUES (?, ?, ?, ?, ?)",
                                 batch.class_changes)
+            self.db.executemany(cur, "DELETE FROM hk_class_schedule WHERE customer_id = ? "
+                                "AND invoice_id = ?", list(batch.schedules))
+            self.db.executemany(cur, "INSERT INTO hk_class_schedule VALUES (?, ?, ?, ?)", [
+                (*key, on.isoformat(), cls) for key, steps in batch.schedules.items()
+                for on, cls in steps])
+            self.db.executemany(cur, "INSERT INTO hk_recoveries VALUES (?, ?, ?, ?, ?, ?)",
+                                batch.recoveries)
             if batch.last_cycle:
                 self._set_meta(cur, "last_cycle", batch.last_cycle.isoformat())
             if batch.refresh_for:
@@ -362,6 +390,10 @@ class Projector:
         ids = list(account.invoices) if changed is None else list(changed)
         before = {i: len(account.invoices[i].movements) if i in account.invoices else 0
                   for i in ids}
+        taken_back = (dict(account.payments[event.payment_id].recovered)
+                      if isinstance(event, Account.PaymentBounced) else {})
+        unscheduled = (isinstance(event, Account.ClassScheduled)
+                       and account.invoices[event.invoice_id].class_steps is None)
         event.mutate(account)
         if changed is None:
             touched.invoices = touched.promises = touched.messages = None
@@ -388,9 +420,27 @@ class Projector:
         if isinstance(event, Account.ClassChanged):
             batch.class_changes.append((account.customer_id, event.invoice_id,
                                         event.decided_on.isoformat(), event.new, position))
-        if isinstance(event, Account.WrittenOff):
+        if isinstance(event, Account.WrittenOff) and event.marks_dead:
             batch.class_changes.append((account.customer_id, event.invoice_id,
                                         event.written_off_on.isoformat(), "dead", position))
+        if isinstance(event, Account.ClassScheduled):
+            invoice = account.invoices[event.invoice_id]
+            steps = invoice.class_steps or []
+            batch.schedules[(account.customer_id, event.invoice_id)] = steps
+            if unscheduled and steps and steps[0][0] > invoice.issued_on:
+                # An invoice recorded before schedules starts one late: from that day its
+                # class is the schedule's, before it the cycle's (so today's aging
+                # summary is not read for earlier days).
+                batch.class_changes.append((account.customer_id, event.invoice_id,
+                                            steps[0][0].isoformat(), steps[0][1], position))
+        if isinstance(event, Account.RecoveryReceived):
+            batch.recoveries.append((account.customer_id, event.invoice_id, account.currency,
+                                     event.received_on.isoformat(),
+                                     to_minor(event.amount, account.currency), position))
+        for invoice_id, amount in taken_back.items():
+            batch.recoveries.append((account.customer_id, invoice_id, account.currency,
+                                     event.bounced_on.isoformat(),
+                                     -to_minor(amount, account.currency), position))
 
     def _account_before(self, event: Any) -> Account:
         """The account as it stood just before ``event``: kept from an earlier batch if
@@ -457,14 +507,21 @@ class Projector:
                     found = decisions.limitation_deadline(account, view, invoice)
                     deadline = found.isoformat() if found else None
                 open_minor = to_minor(invoice.open_amount, c)
+                record = account.invoices[invoice.invoice_id]
+                steps = classes.steps_of(record.class_steps)
+                class_key = (classes.code_of(steps, invoice.due_on) if steps
+                             else invoice.receivable_class)
+                settled = record.settled_on()
                 invoice_rows.append((
                     customer, invoice.invoice_id, c, to_minor(invoice.amount, c),
                     invoice.issued_on.isoformat(), invoice.due_on.isoformat(),
                     open_minor, to_minor(invoice.disputed_amount, c),
-                    invoice.receivable_class, deadline))
+                    invoice.receivable_class, to_minor(invoice.written_off, c),
+                    to_minor(invoice.recovered, c),
+                    json.dumps([[on.isoformat(), cls] for on, cls in steps]) if steps else None,
+                    class_key, settled.isoformat() if settled else None, deadline))
                 if open_minor:
-                    key = (account.collector or "", c, invoice.receivable_class,
-                           invoice.due_on.isoformat())
+                    key = (account.collector or "", c, class_key, invoice.due_on.isoformat())
                     open_by_due[key] = open_by_due.get(key, 0) + open_minor
             if touched.promises is None:
                 whole_promises.append((customer,))
@@ -477,8 +534,12 @@ class Projector:
                  p.due_on.isoformat(), p.status) for p in promises)
             self._write_messages(cur, account, batch, touched.messages)
             # Ranked for the last cycle before its last event, or the day the cycle last
-            # reviewed it (its decisions come before the cycle's completion).
-            dates = [d for d in (touched.cycle_date, account.reviewed_on) if d is not None]
+            # reviewed it (its decisions come before the cycle's completion), or a cycle
+            # in this batch that reviewed every account (as the accounts of the batches
+            # before it are, by _refresh_worklist: the rows never depend on where a
+            # batch happens to end).
+            dates = [d for d in (touched.cycle_date, account.reviewed_on, batch.refresh_for)
+                     if d is not None]
             if dates:
                 self._write_priority(cur, account, view, max(dates))
         # Set-based: one statement per table for the whole batch.
@@ -490,8 +551,8 @@ class Projector:
         db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ?", whole)
         db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ? AND invoice_id = ?",
                        invoice_keys)
-        db.executemany(cur, "INSERT INTO hk_invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       invoice_rows)
+        db.executemany(cur, "INSERT INTO hk_invoices VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", invoice_rows)
         db.executemany(cur, "DELETE FROM hk_promises WHERE customer_id = ?", whole_promises)
         db.executemany(cur, "DELETE FROM hk_promises WHERE customer_id = ? AND promise_id = ?",
                        promise_keys)
@@ -515,7 +576,7 @@ class Projector:
             chunk = customers[start:start + 500]
             marks = ", ".join("?" * len(chunk))
             for collector, currency, class_, due_on, amount in self.db.execute(
-                cur, f"""SELECT COALESCE(a.collector, ''), i.currency, i.class, i.due_on,
+                cur, f"""SELECT COALESCE(a.collector, ''), i.currency, i.class_key, i.due_on,
                                 SUM(i.open_minor)
                          FROM hk_invoices i JOIN hk_accounts a ON a.customer_id = i.customer_id
                          WHERE i.customer_id IN ({marks}) AND i.open_minor <> 0

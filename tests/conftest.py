@@ -191,14 +191,15 @@ def views(ledger, policy):
 
 @pytest.fixture
 def api(store, ledger, policy):
-    """A test client of the HTTP API on this store, and a key per role."""
+    """A test client of the HTTP API on this store, and a key per role; the ledger is
+    wired as the bootstrap wires it (facts decided for at once, core.after_facts)."""
     from litestar.testing import TestClient
 
+    from huikuan.adapters.bootstrap import Huikuan
     from huikuan.adapters.http import Services, create_app
     from huikuan.core.access import ROLES, issue_key
-    from huikuan.projections.queries import Views
 
-    views = Views(ledger)
+    views = Huikuan(ledger, {}, host=policy).views
     keys = {role: issue_key(ledger, role)[1] for role in ROLES}
     with TestClient(create_app(Services(ledger, policy, views))) as client:
         client.keys = keys  # type: ignore[attr-defined]

@@ -147,7 +147,7 @@ def test_reads_follow_the_contract(acme):
     assert summary["invoices"][0] == {
         "invoice_id": "I-1", "amount": "1000.00", "open_amount": "1000.00",
         "due_on": "2026-01-31", "days_overdue": 15, "disputed_amount": "100.00",
-        "class": "not_due"}
+        "class": "in_collection", "written_off": "0.00", "recovered": "0.00"}
     aging = acme.get("/v1/aging?as_of=2026-02-15&group_by=currency", headers=admin).json()
     assert aging["buckets"] == ["current", "1-30", "31-60", "61-90", "91-180", "181-365", "365+"]
     assert aging["rows"] == [{"key": "CNY", "currency": "CNY", "current": "0.00",
@@ -165,7 +165,8 @@ def test_reads_follow_the_contract(acme):
     assert acme.get("/v1/worklist?collector=li.wei&limit=1", headers=admin).json() == queue[:1]
     assert acme.get("/v1/worklist?limit=0", headers=admin).status_code == 422
     history = acme.get("/v1/customers/C-1/history?as_of=2026-01-05", headers=admin).json()
-    assert [e["type"] for e in history["events"]] == ["Registered", "InvoiceIssued"]
+    assert [e["type"] for e in history["events"]] == ["Registered", "InvoiceIssued",
+                                                      "ClassScheduled"]
     assert history["balance_as_of"] == "1000.00"
     check = acme.get("/v1/customers/C-1/credit-check?amount=10", headers=admin).json()
     assert set(check) >= {"allowed", "reasons", "exposure", "credit_limit"}

@@ -83,7 +83,7 @@ def test_a_generated_client_records_an_invoice_and_reads_the_customer(server, ge
     customer = get_customer.sync("HD-001", client=client, as_of="2026-09-10")
     assert isinstance(customer, CustomerSummary)
     assert (customer.outstanding, customer.overdue, customer.class_) == (
-        "12500.00", "12500.00", "not_due")
+        "12500.00", "12500.00", "in_collection")  # 10 days past due, no cycle needed
     line = customer.invoices[0]
     assert isinstance(line, InvoiceLine)
     assert (line.invoice_id, line.amount, line.open_amount, line.due_on, line.days_overdue) == (

@@ -122,12 +122,17 @@ def test_aging_by_class_follows_the_recorded_classes(ledger, policy, views):
     views.fresh()
     by_class = {(r["key"], r["currency"]): r["total"]
                 for r in views.aging(date(2026, 3, 20), "class")["rows"]}
-    # C-2's invoice was written off in part: dead. C-1's invoices are 48 and 3 days late.
-    assert by_class[("dead", "CNY")] == Decimal("4500.00")
+    # C-2's invoice was written off in part: what is open keeps the class of its age
+    # (140 days). C-1's invoices are 48 and 3 days late.
+    assert by_class[("doubtful", "CNY")] == Decimal("4500.00")
     assert by_class[("in_collection", "CNY")] == Decimal("2600.00")
-    # Before the cycle ran nothing had been classified, but the write-off made C-2's dead.
+    # A bare ledger records no schedule with its facts: before the cycle ran nothing had
+    # been classified (the cycle gave each open invoice its schedule from its date).
     before = {r["key"] for r in views.aging(date(2026, 3, 19), "class")["rows"]}
-    assert before == {"not_due", "dead"}
+    assert before == {"not_due"}
+    later = {(r["key"], r["currency"]): r["total"]
+             for r in views.aging(date(2026, 5, 1), "class")["rows"]}
+    assert later[("bad", "CNY")] == Decimal("4500.00")  # 182 days, no cycle since
 
 
 @settings(max_examples=25, deadline=None,
@@ -188,7 +193,7 @@ def test_kpis_match_hand_computed_figures(ledger, views):
     assert cny["figures"] == {"days": 31, "ar_from": Decimal("3000.00"),
                               "ar_to": Decimal("10000.00"), "credit_sales": Decimal("9000.00"),
                               "not_due_ar_to": Decimal("9000.00"), "promises_kept": 0,
-                              "promises_broken": 0}
+                              "promises_broken": 0, "recovered": Decimal("0.00")}
     assert cny["dso"] == Decimal("34.44")                 # 10000 / 9000 × 31
     assert cny["best_possible_dso"] == Decimal("31.00")   # 9000 / 9000 × 31
     assert cny["add"] == Decimal("3.44")

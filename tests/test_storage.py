@@ -33,6 +33,7 @@ TOPICS = {
     "huikuan:Account.DeadlinesDecided",
     "huikuan:Account.PriorityDecided",
     "huikuan:Account.DemandDelivered", "huikuan:Account.CreditOverridden",
+    "huikuan:Account.ClassScheduled", "huikuan:Account.RecoveryReceived",
     "huikuan:Account.PromiseFlagged",
 }
 

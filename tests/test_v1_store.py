@@ -138,6 +138,41 @@ def test_an_earlier_store_opens_verifies_and_answers_as_before(
     _assert_same(_answers(kept), expected)
 
 
+def test_a_cycle_of_this_code_on_an_earlier_store_keeps_what_it_said_of_earlier_days(
+    v1_store: dict[str, str]
+) -> None:
+    """The first cycle after the upgrade gives the open invoices their class schedules
+    from its date on; what the store said of the days before stays."""
+    from huikuan.adapters.http import create_app
+
+    key = KEPT[0].key
+    earlier = ["/v1/aging?as_of=2026-06-30&group_by=class",
+               "/v1/aging?as_of=2026-11-24&group_by=class",
+               *(f"/v1/customers/DEMO-{n:04d}?as_of={day}" for n in range(1, 41)
+                 for day in ("2026-06-30", "2026-11-24"))]
+
+    def read(paths: list[str]) -> dict[str, Any]:
+        with TestClient(create_app()) as client:
+            client.headers["Authorization"] = f"Bearer {key}"
+            return {path: client.get(path).json() for path in paths}
+
+    before = read(earlier)
+    _cli(v1_store, "cycle", "--as-of", "2026-11-25")
+    assert read(earlier) == before
+    # From the cycle's date on, each open invoice's class is the thresholds'.
+    later = read([f"/v1/customers/DEMO-{n:04d}?as_of=2027-03-01" for n in range(1, 41)])
+    thresholds = ((366, "dead"), (181, "bad"), (91, "doubtful"), (1, "in_collection"))
+    checked = 0
+    for summary in later.values():
+        for line in summary["invoices"]:
+            if line["open_amount"] != "0.00":
+                late = line["days_overdue"]
+                assert line["class"] == next(
+                    (c for d, c in thresholds if late >= d), "not_due"), line
+                checked += 1
+    assert checked > 20
+
+
 def test_an_installed_huikuan_puts_nothing_else_at_the_top_level(tmp_path: Path) -> None:
     target = tmp_path / "site"
     # From a copy of the sources: a build/ folder left in the checkout would be reused.

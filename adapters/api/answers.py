@@ -119,22 +119,43 @@ class PaymentRecorded(c.ReceivePayment, Recorded):
     """How the payment was allocated to invoices."""
     unapplied: Money
     """What was left over: credit on the account."""
+    recovered: list[AppliedAmount] = []
+    """What it recovered of money written off before, per invoice (a recovery)."""
+    stage: str = "none"
+    """The account's stage once the payment is recorded: the account is decided again at
+    once (a stage falls back when nothing undisputed is left open)."""
+    supply_hold: bool = False
+    """Whether supply is held once the payment is recorded: one that settles what caused
+    a hold releases it in this request."""
 
 
 class PaymentBounced(c.BouncePayment, Recorded):
-    pass
+    stage: str = "none"
+    """The account's stage once the bounce is recorded."""
+    supply_hold: bool = False
+    """Whether supply is held once the bounce is recorded (held again at once when the
+    money it reopens is what caused a hold)."""
 
 
 class CreditNoteRecorded(c.IssueCreditNote, Recorded):
-    pass
+    stage: str = "none"
+    """The account's stage once the credit note is recorded."""
+    supply_hold: bool = False
+    """Whether supply is held once the credit note is recorded."""
 
 
 class DisputeRecorded(c.RaiseDispute, Recorded):
-    pass
+    stage: str = "none"
+    """The account's stage once the dispute is recorded."""
+    supply_hold: bool = False
+    """Whether supply is held once the dispute is recorded (disputed money is not chased)."""
 
 
 class DisputeResolved(c.ResolveDispute, Recorded):
-    pass
+    stage: str = "none"
+    """The account's stage once the resolution is recorded."""
+    supply_hold: bool = False
+    """Whether supply is held once the resolution is recorded."""
 
 
 class ContactRecorded(c.LogContact, Recorded):
@@ -160,7 +181,10 @@ class RiskSignalRecorded(c.ReportRiskSignal, Recorded):
 
 
 class WriteOffRecorded(c.WriteOff, Recorded):
-    pass
+    stage: str = "none"
+    """The account's stage once the write-off is recorded."""
+    supply_hold: bool = False
+    """Whether supply is held once the write-off is recorded."""
 
 
 class DemandDeliveryRecorded(c.RecordDemandDelivery, Recorded):
@@ -204,7 +228,13 @@ class InvoiceLine(Answer):
     days_overdue: int
     disputed_amount: Money
     class_: str = Field(alias="class")
-    """The receivable class: not_due, in_collection, doubtful, bad or dead."""
+    """The receivable class on the day asked (the thresholds of ``[classes]``, whether or
+    not a cycle ran): not_due, in_collection, doubtful, bad or dead (written off in full
+    too). A settled invoice keeps the class of the day it was settled."""
+    written_off: Money
+    """What was written off (核销): what is still open keeps its class."""
+    recovered: Money
+    """What was received on the written-off part after the write-off."""
 
 
 class CustomerSummary(Answer):
@@ -222,6 +252,8 @@ class CustomerSummary(Answer):
     supply_hold: bool
     risk: Risk
     invoices: list[InvoiceLine]
+    recovered: Money
+    """Money received on written-off invoices after their write-off (recoveries)."""
 
 
 class HistoryEvent(Answer):
@@ -331,6 +363,8 @@ class KpiFigures(Answer):
     not_due_ar_to: Money
     promises_kept: int
     promises_broken: int
+    recovered: Money
+    """Received in the period on money written off before (recoveries)."""
 
 
 class CurrencyKpis(Answer):
@@ -340,6 +374,8 @@ class CurrencyKpis(Answer):
     add: Decimal | None
     cei: Decimal | None
     promise_kept_rate: Decimal | None
+    recovered: Money
+    """Money recovered in the period after a write-off."""
     figures: KpiFigures
 
 

@@ -51,11 +51,20 @@ def _worked_out(command: c.Command, outcome: Outcome) -> dict[str, Any]:
             payment = outcome.account.payments[command.payment_id]
             return {"applied": [{"invoice_id": i, "amount": amount}
                                 for i, amount in payment.allocations.items()],
-                    "unapplied": payment.unapplied}
+                    "unapplied": payment.unapplied,
+                    "recovered": [{"invoice_id": i, "amount": amount}
+                                  for i, amount in payment.recovered.items()],
+                    **_standing(outcome)}
         received = next(e for e in outcome.events if isinstance(e, Account.PaymentReceived))
         return {"applied": [{"invoice_id": a["invoice_id"], "amount": a["amount"]}
                             for a in received.allocations],
-                "unapplied": received.unapplied}
+                "unapplied": received.unapplied,
+                "recovered": [{"invoice_id": e.invoice_id, "amount": e.amount}
+                              for e in outcome.events
+                              if isinstance(e, Account.RecoveryReceived)],
+                **_standing(outcome)}
+    if isinstance(command, _STANDING):
+        return _standing(outcome)
     return {}
 
 
@@ -70,6 +79,24 @@ def _as_recorded(fields: Any, currency: str) -> Any:
     if isinstance(fields, list):
         return [_as_recorded(value, currency) for value in fields]
     return fields
+
+
+# Facts that move money: their answer says where the account stands once recorded.
+_STANDING = (c.BouncePayment, c.IssueCreditNote, c.RaiseDispute, c.ResolveDispute,
+             c.WriteOff)
+
+
+def _standing(outcome: Outcome) -> dict[str, Any]:
+    """The account's stage and supply hold once the command was recorded: as the
+    decisions recorded with it left them, else as the account stands."""
+    stage, hold = outcome.account.stage, outcome.account.supply_hold
+    if outcome.recorded:
+        for event in outcome.events:
+            if isinstance(event, Account.StageEntered):
+                stage = event.stage
+            elif isinstance(event, (Account.SupplyHeld, Account.SupplyReleased)):
+                hold = isinstance(event, Account.SupplyHeld)
+    return {"stage": stage, "supply_hold": hold}
 
 
 def _record(

@@ -117,6 +117,23 @@ class Decisions(AccountState):
         def apply(self, account: AccountState) -> None:
             account.invoices[self.invoice_id].class_ = self.new
 
+    class ClassScheduled(Decision):
+        """The classes an invoice passes through (货款分类) and the day it enters each,
+        as the classes plugin decided when the invoice was recorded or its facts changed
+        (``huikuan_class_schedule``). ``steps`` is the whole schedule, [{from_on,
+        class}] in date order; ``decided_on`` is the day from which this decision holds
+        (the invoice's issue date for its first; the steps before it are those recorded
+        before, kept). The views read the class for any date off it (core.classes)."""
+
+        TOPIC = "huikuan:Account.ClassScheduled"
+        INVOICE_FIELD = "invoice_id"
+        invoice_id: str
+        steps: list[dict[str, Any]]
+
+        def apply(self, account: AccountState) -> None:
+            account.invoices[self.invoice_id].class_steps = [
+                [step["from_on"], step["class"]] for step in self.steps]
+
     class RiskChanged(Decision):
         TOPIC = "huikuan:Account.RiskChanged"
         CHANGES_INVOICES = False

@@ -65,6 +65,33 @@ class Payments(AccountState):
                     applied_on=applied_on,
                 )
 
+    class RecoveryReceived(Event):
+        """Part of a payment settled money written off before (a recovery, 核销后收回):
+        the invoice stays written off, the money is counted as recovered."""
+
+        TOPIC = "huikuan:Account.RecoveryReceived"
+        DATE_FIELD = "received_on"
+        INVOICE_FIELD = "invoice_id"
+        payment_id: str
+        invoice_id: str
+        amount: Decimal
+        received_on: date
+
+        def apply(self, account: AccountState) -> None:
+            payment = account.payments[self.payment_id]
+            payment.recovered[self.invoice_id] = (
+                payment.recovered.get(self.invoice_id, ZERO) + self.amount)
+            account.invoices[self.invoice_id].recovered += self.amount
+
+    def recoverable(self, invoice: Invoice, on: date) -> Decimal:
+        """What a payment received on ``on`` may still recover of the invoice: what was
+        written off by that day less everything recovered of it so far (so no date
+        ever shows more recovered than written off)."""
+        written_off = sum((w["amount"] for w in self.write_offs.values()
+                           if w["invoice_id"] == invoice.invoice_id
+                           and w["written_off_on"] <= on), ZERO)
+        return max(written_off - invoice.recovered, ZERO)
+
     class PaymentReceived(Fact):
         """Money came in. ``allocations`` is how it was applied, decided when recorded."""
 
@@ -139,17 +166,23 @@ class Payments(AccountState):
         if self._is_repeat(self.PaymentReceived, fields):
             return False
         if requested:
-            applied = self._check_allocations(requested, amount, received_on)
+            applied, recovered = self._check_allocations(requested, amount, received_on)
         else:
-            applied = self._allocate_oldest_first(amount, received_on)
-        unapplied = amount - sum((a["amount"] for a in applied), ZERO)
-        return self._record(
-            self.PaymentReceived, allocations=applied, unapplied=unapplied, **fields
-        )
+            applied, recovered = self._allocate_oldest_first(amount, received_on)
+        unapplied = (amount - sum((a["amount"] for a in applied), ZERO)
+                     - sum((a["amount"] for a in recovered), ZERO))
+        self._record(self.PaymentReceived, allocations=applied, unapplied=unapplied, **fields)
+        for recovery in recovered:
+            self.trigger_event(self.RecoveryReceived, payment_id=payment_id,
+                               invoice_id=recovery["invoice_id"], amount=recovery["amount"],
+                               received_on=received_on)
+        return True
 
     def _check_allocations(
         self, requested: list[dict[str, Any]], amount: Decimal, received_on: date
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """What each named invoice takes: what is open on it first, then what was written
+        off of it (a recovery), never more."""
         per_invoice: dict[str, Decimal] = {}
         for n, allocation in enumerate(requested):
             field_name = f"allocations[{n}].invoice_id"
@@ -164,23 +197,34 @@ class Payments(AccountState):
                 per_invoice.get(invoice.invoice_id, ZERO) + allocation["amount"]
             )
             room = invoice.room_from(received_on)
-            if per_invoice[invoice.invoice_id] > room:
+            recoverable = self.recoverable(invoice, received_on)
+            if per_invoice[invoice.invoice_id] > room + recoverable:
                 msg = (
                     f"allocation to invoice {invoice.invoice_id!r} exceeds its open "
                     f"amount {room}"
+                    + (f" and the {recoverable} written off that it may recover"
+                       if recoverable else "")
                 )
                 raise InvalidCommand(msg, field=f"allocations[{n}].amount")
         if sum(per_invoice.values(), ZERO) > amount:
             raise InvalidCommand(
                 "allocations add up to more than the payment", field="allocations"
             )
-        return [{"invoice_id": i, "amount": a} for i, a in per_invoice.items()]
+        applied, recovered = [], []
+        for invoice_id, part in per_invoice.items():
+            settles = min(part, self.invoices[invoice_id].room_from(received_on))
+            if settles > 0:
+                applied.append({"invoice_id": invoice_id, "amount": settles})
+            if part > settles:
+                recovered.append({"invoice_id": invoice_id, "amount": part - settles})
+        return applied, recovered
 
     def _allocate_oldest_first(
         self, amount: Decimal, received_on: date
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         # Undisputed money first, oldest due first (先把没有争议的部分货款支付给我们);
-        # then the disputed parts; anything left stays as unapplied credit.
+        # then the disputed parts; then money written off (the claim stays on record:
+        # a recovery), oldest due first; anything left stays as unapplied credit.
         eligible = [i for i in self.open_invoices() if i.issued_on <= received_on]
         applied: dict[str, Decimal] = {}
         remaining = amount
@@ -193,7 +237,16 @@ class Payments(AccountState):
                 if take > 0:
                     applied[invoice.invoice_id] = applied.get(invoice.invoice_id, ZERO) + take
                     remaining -= take
-        return [{"invoice_id": i, "amount": a} for i, a in applied.items()]
+        recovered = []
+        if remaining > 0 and self.write_offs:
+            written_off = {w["invoice_id"] for w in self.write_offs.values()}
+            for invoice in sorted((self.invoices[i] for i in written_off),
+                                  key=lambda i: (i.due_on, i.issued_on, i.invoice_id)):
+                take = min(remaining, self.recoverable(invoice, received_on))
+                if take > 0:
+                    recovered.append({"invoice_id": invoice.invoice_id, "amount": take})
+                    remaining -= take
+        return [{"invoice_id": i, "amount": a} for i, a in applied.items()], recovered
 
     class PaymentBounced(Fact):
         """The payment failed (银行退票): what it settled is open again."""
@@ -210,7 +263,8 @@ class Payments(AccountState):
         unapplied_removed: Decimal
 
         def invoices_changed(self, account: AccountState) -> Collection[str] | None:
-            return list(account.payments[self.payment_id].allocations)
+            payment = account.payments[self.payment_id]
+            return [*payment.allocations, *payment.recovered]
 
         def apply(self, account: AccountState) -> None:
             super().apply(account)
@@ -222,6 +276,10 @@ class Payments(AccountState):
                     account.invoices[invoice_id].move(self.bounced_on, amount)
                     account._track(account.invoices[invoice_id])
             payment.allocations = {}
+            # And what it recovered of money written off (RecoveryReceived) is not.
+            for invoice_id, amount in payment.recovered.items():
+                account.invoices[invoice_id].recovered -= amount
+            payment.recovered = {}
             payment.unapplied = zero(account.currency)
             account.credits.pop(self.payment_id, None)
             payment.bounced_on = self.bounced_on

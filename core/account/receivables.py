@@ -225,9 +225,15 @@ class Receivables(AccountState):
             raise InvalidCommand(msg, field="amount")
 
     class WrittenOff(Fact):
-        """Part or all of an invoice was written off (核销); the claim stays on record."""
+        """Part or all of an invoice was written off (核销); the claim stays on record.
+
+        Version 1 made the whole invoice ``dead`` whatever part was written off; those
+        records keep that meaning (``marks_dead``). From version 2 a write-off changes
+        no class itself: the classes plugin decides the invoice's schedule again (only
+        one written off in full is ``dead``, a part keeps the class of what is open)."""
 
         TOPIC = "huikuan:Account.WrittenOff"
+        class_version = 2
         KIND = "write_off"
         ID_FIELD = "write_off_id"
         REQUEST_FIELDS = ("write_off_id", "invoice_id", "amount", "written_off_on", "reason")
@@ -238,6 +244,11 @@ class Receivables(AccountState):
         amount: Decimal
         written_off_on: date
         reason: str | None
+        marks_dead: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["marks_dead"] = True
 
         def apply(self, account: AccountState) -> None:
             super().apply(account)
@@ -251,7 +262,8 @@ class Receivables(AccountState):
             invoice.written_off += self.amount
             invoice.move(self.written_off_on, -self.amount)
             account._track(invoice)
-            invoice.class_ = "dead"
+            if self.marks_dead:
+                invoice.class_ = "dead"
 
     def write_off(
         self,
@@ -274,7 +286,7 @@ class Receivables(AccountState):
         invoice = self._invoice(invoice_id)
         self._not_before_issue(invoice, written_off_on, "written_off_on")
         self._not_beyond_open(invoice, fields["amount"], "a write-off", written_off_on)
-        return self._record(self.WrittenOff, **fields)
+        return self._record(self.WrittenOff, marks_dead=False, **fields)
 
 
 def _mark_delivered(invoice: Invoice, delivery: dict[str, Any]) -> None:

@@ -41,6 +41,20 @@ class Invoice:
     class_: str = "not_due"
     movements: list[list[Any]] = field(default_factory=list)
     """[business date, change of the open amount], in the order recorded."""
+    # Fields added later have defaults: snapshots taken before them still load.
+    recovered: Decimal = ZERO
+    """Money received on the written-off part after the write-off (a recovery)."""
+    class_steps: list[list[Any]] | None = None
+    """[from date, class] in date order: the classes the policy scheduled for the
+    invoice (``ClassScheduled``); None: none was scheduled (recorded before schedules
+    existed), the class is ``class_`` as the cycle last decided it."""
+
+    def settled_on(self) -> date | None:
+        """The day nothing was left open (the last movement), or None while money is open."""
+        if self.open_amount > 0 or not self.movements:
+            return None
+        last: date = max(d for d, _ in self.movements)
+        return last
 
     @property
     def open_amount(self) -> Decimal:
@@ -74,6 +88,8 @@ class Payment:
     allocations: dict[str, Decimal] = field(default_factory=dict)
     unapplied: Decimal = ZERO
     bounced_on: date | None = None
+    recovered: dict[str, Decimal] = field(default_factory=dict)
+    """Invoice ids to the part of their written-off money this payment recovered."""
 
 
 @dataclass

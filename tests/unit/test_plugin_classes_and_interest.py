@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from huikuan.core.plugin import ClassStep
 from huikuan.core.testing import account_view, invoice_view, settings
-from huikuan.plugins.classes import huikuan_classify
+from huikuan.plugins.classes import huikuan_class_schedule, huikuan_classify
 from huikuan.plugins.interest import huikuan_late_interest
 
 DUE = date(2026, 1, 31)
@@ -31,9 +32,50 @@ def test_the_thresholds_come_from_plugins_toml():
                             settings(classes={"doubtful_from": 61})) == "doubtful"
 
 
-def test_a_written_off_invoice_is_dead_at_once():
-    written_off = invoice_view(due_on=DUE, written_off="100.00")
-    assert huikuan_classify(written_off, account_view(), DUE, settings()) == "dead"
+WRITTEN_OFF_ON = date(2026, 3, 1)
+
+
+def written_off(amount: str, paid_after: bool = False):
+    """I-1 (1000.00, due 2026-01-31) with ``amount`` written off on 2026-03-01; the rest
+    paid the day after if ``paid_after``."""
+    part = Decimal(amount)
+    moves = [(date(2026, 1, 1), Decimal("1000.00")), (WRITTEN_OFF_ON, -part)]
+    if paid_after:
+        moves.append((date(2026, 3, 2), part - Decimal("1000.00")))
+    return invoice_view(due_on=DUE, open_amount=str(sum(d for _, d in moves)),
+                        written_off=amount, write_offs=((WRITTEN_OFF_ON, part),),
+                        movements=tuple(moves))
+
+
+def test_an_invoice_written_off_in_full_is_dead_and_one_written_off_in_part_is_not():
+    assert huikuan_classify(written_off("1000.00"), account_view(), DUE, settings()) == "dead"
+    assert huikuan_classify(written_off("100.00"), account_view(), DUE,
+                            settings()) == "not_due"
+    at_40 = date(2026, 3, 12)
+    assert huikuan_classify(written_off("100.00"), account_view(), at_40,
+                            settings()) == "in_collection"
+
+
+def test_the_schedule_is_the_thresholds_from_the_due_date():
+    schedule = huikuan_class_schedule(INVOICE, settings())
+    assert schedule.steps == (
+        ClassStep(date(2026, 2, 1), "in_collection"), ClassStep(date(2026, 5, 2), "doubtful"),
+        ClassStep(date(2026, 7, 31), "bad"), ClassStep(date(2027, 2, 1), "dead"))
+    assert [schedule.class_on(d) for d in (DUE, date(2026, 2, 1), date(2030, 1, 1))] == [
+        "not_due", "in_collection", "dead"]
+    moved = huikuan_class_schedule(INVOICE, settings(classes={"doubtful_from": 61}))
+    assert moved.steps[1] == ClassStep(date(2026, 4, 2), "doubtful")
+
+
+def test_the_schedule_of_an_invoice_written_off_in_full_ends_dead_that_day():
+    schedule = huikuan_class_schedule(written_off("1000.00"), settings())
+    assert schedule.steps == (ClassStep(date(2026, 2, 1), "in_collection"),
+                              ClassStep(WRITTEN_OFF_ON, "dead"))
+    assert schedule.based_on["written_off_in_full"] == "2026-03-01"
+    # In part, or settled by a payment after the write-off: the thresholds as ever.
+    for invoice in (written_off("100.00"), written_off("100.00", paid_after=True)):
+        assert huikuan_class_schedule(invoice, settings()).steps == (
+            huikuan_class_schedule(INVOICE, settings()).steps)
 
 
 def test_no_interest_unless_switched_on():
