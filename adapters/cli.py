@@ -476,6 +476,10 @@ def audit_anchor() -> None:
                   f"in {book.path(anchor.sequence)}")
 
 
+# The customer commands live in a module of their own; importing it adds them to ``app``.
+from huikuan.adapters import cli_customers  # noqa: E402, F401
+
+
 def main() -> None:
     app()
 
