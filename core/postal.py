@@ -33,6 +33,6 @@ def address_lines(address: Mapping[str, Any] | None, language: str = "zh-CN") ->
         lines += [f"邮编 {postal_code}"] if postal_code else []
         lines += [country] if country and country != "CN" else []
         return lines
-    locality = ", ".join(p for p in (city, " ".join(p for p in (province, postal_code) if p))
-                         if p)
+    locality = ", ".join(p for p in (city, province) if p)
+    locality = " ".join(p for p in (locality, postal_code) if p)
     return [p for p in (line1, line2, locality, country) if p]
