@@ -1,6 +1,8 @@
 # huikuan: the two fresh-machine commands are `make demo` and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
 BIN := $(VENV)/bin
 
 .PHONY: install demo test lint clean
@@ -16,13 +18,14 @@ $(BIN)/huikuan: pyproject.toml examples/huikuan-gentle/pyproject.toml
 install: $(BIN)/huikuan
 
 ## Set up, load the demo portfolio into ./var/huikuan.sqlite3, run a cycle, make an
-## admin key (printed), and serve the API on http://127.0.0.1:8000 (Ctrl-C stops it).
+## admin key (printed), and serve the API on http://$(HOST):$(PORT) (Ctrl-C stops it;
+## `make demo PORT=8080` chooses another port).
 demo: install
 	$(BIN)/huikuan demo
 	$(BIN)/huikuan cycle || true     # today where the company is ([company] timezone)
 	@echo "admin API key (keep it):"
 	@$(BIN)/huikuan keys create --role admin
-	$(BIN)/huikuan serve
+	$(BIN)/huikuan serve --host $(HOST) --port $(PORT)
 
 ## Set up and run every check: ruff, mypy --strict on every package, pytest on SQLite and PostgreSQL.
 test: install lint

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
 from huikuan.adapters.bootstrap import Huikuan, bootstrap
 from huikuan.adapters.logging import configure_logging
 from huikuan.adapters.settings import SettingsError
 from huikuan.adapters.storage import ConfigurationError
+from huikuan.adapters.tables import Column, render
 from huikuan.core.account import Account
 from huikuan.core.audit import verify
 from huikuan.core.cycle import CycleRunning
@@ -40,8 +40,16 @@ projections_app = typer.Typer(help="The read views folded from the events.",
                               no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 
-console = Console(emoji=False, highlight=False)
+# soft_wrap: a line is never folded by rich, so a figure is never split across lines.
+console = Console(emoji=False, highlight=False, soft_wrap=True)
 err = Console(stderr=True, emoji=False, highlight=False)
+
+
+def _table(columns: list[Column], rows: list[list[object]], title: str | None = None) -> None:
+    """Print a table whole: figures never cut; free text wraps only on a terminal."""
+    width = console.width if console.is_terminal else None
+    for line in render(columns, rows, width=width, title=title):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_BUSY = 1, 2, 3, 4
 
@@ -113,14 +121,12 @@ def demo(
 def _portfolio_table(ledger: Ledger, today: date, limit: int) -> None:
     accounts = [ledger.get(i) for i in ledger.account_ids()]
     accounts.sort(key=lambda a: a.overdue(today), reverse=True)
-    table = Table(title=f"Most overdue as of {today}")
-    for column in ("customer", "collector", "currency", "outstanding", "overdue", "disputed"):
-        table.add_column(column, justify="right" if column[0] in "od" else "left")
-    for account in accounts[:limit]:
-        table.add_row(account.customer_id, account.collector or "", account.currency,
-                      str(account.outstanding), str(account.overdue(today)),
-                      str(account.disputed))
-    console.print(table)
+    columns = [Column("customer"), Column("collector"), Column("currency"),
+               Column("outstanding", right=True), Column("overdue", right=True),
+               Column("disputed", right=True)]
+    _table(columns, [[a.customer_id, a.collector or "", a.currency, a.outstanding,
+                      a.overdue(today), a.disputed] for a in accounts[:limit]],
+           title=f"Most overdue as of {today}")
 
 
 @app.command()
@@ -141,14 +147,12 @@ def account(
     console.print(f"[bold]{acc.customer_id}[/bold] {acc.name} ({acc.currency}) "
                   f"outstanding {acc.outstanding}, overdue {acc.overdue(today)}, "
                   f"disputed {acc.disputed}, unapplied credit {acc.unapplied_credit}")
-    table = Table()
-    for column in ("invoice", "issued", "due", "amount", "open", "days overdue", "disputed"):
-        table.add_column(column)
-    for inv in sorted(acc.invoices.values(), key=lambda i: i.due_on):
-        table.add_row(inv.invoice_id, str(inv.issued_on), str(inv.due_on), str(inv.amount),
-                      str(inv.open_amount), str(Account.days_overdue(inv, today)),
-                      str(acc.disputed_amount(inv)))
-    console.print(table)
+    columns = [Column("invoice"), Column("issued"), Column("due"), Column("amount", right=True),
+               Column("open", right=True), Column("days overdue", right=True),
+               Column("disputed", right=True)]
+    _table(columns, [[inv.invoice_id, inv.issued_on, inv.due_on, inv.amount, inv.open_amount,
+                      Account.days_overdue(inv, today), acc.disputed_amount(inv)]
+                     for inv in sorted(acc.invoices.values(), key=lambda i: i.due_on)])
 
 
 @app.command()
@@ -171,13 +175,10 @@ def history(
                                          "recorded_at": e.recorded_at, "data": e.data},
                                         default=str, ensure_ascii=False) + "\n")
         return
-    table = Table()
-    for column in ("v", "event", "business date", "recorded at"):
-        table.add_column(column)
-    for e in entries:
-        table.add_row(str(e.version), e.type, str(e.occurred_on or ""),
-                      e.recorded_at.isoformat(timespec="seconds"))
-    console.print(table)
+    columns = [Column("v", right=True), Column("event"), Column("business date"),
+               Column("recorded at")]
+    _table(columns, [[e.version, e.type, e.occurred_on or "",
+                      e.recorded_at.isoformat(timespec="seconds")] for e in entries])
 
 
 @app.command()
@@ -279,14 +280,10 @@ def aging(
         for row in report["totals"]:
             writer.writerow(["TOTAL", *[row[c] for c in columns[1:]]])
     else:
-        table = Table(title=f"Aging as of {when} by {group_by}")
-        for column in columns:
-            table.add_column(column, justify="left" if column in ("key", "currency") else "right")
-        for row in report["rows"]:
-            table.add_row(*[str(row[c]) for c in columns])
-        for row in report["totals"]:
-            table.add_row("TOTAL", *[str(row[c]) for c in columns[1:]], style="bold")
-        console.print(table)
+        shown = [Column(c, right=c not in ("key", "currency")) for c in columns]
+        rows = [[row[c] for c in columns] for row in report["rows"]]
+        rows += [["TOTAL", *[row[c] for c in columns[1:]]] for row in report["totals"]]
+        _table(shown, rows, title=f"Aging as of {when} by {group_by}")
 
 
 @app.command()
@@ -302,25 +299,57 @@ def worklist(
     hk = _huikuan()
     rows = rank_worklist(_views(hk), _policy(hk), collector, _parse_date(as_of), None,
                          _today(hk))
-    table = Table(title=f"Worklist {collector or '(all)'}")
-    for column in ("customer", "priority", "overdue", "suggested action", "why"):
-        table.add_column(column)
-    for row in rows[:limit]:
-        table.add_row(row["customer_id"], str(row["priority"]),
-                      f"{row['overdue']} {row['currency']}", row["suggested_action"],
-                      "; ".join(row["reasons"]))
-    console.print(table)
+    columns = [Column("customer"), Column("priority", right=True),
+               Column("overdue", right=True), Column("currency"),
+               Column("suggested action", wraps=True), Column("why", wraps=True)]
+    _table(columns, [[row["customer_id"], row["priority"], row["overdue"], row["currency"],
+                      row["suggested_action"], "; ".join(row["reasons"])]
+                     for row in rows[:limit]], title=f"Worklist {collector or '(all)'}")
 
 
 @app.command()
 def kpis(
-    start: Annotated[str, typer.Option("--from", help="First day of the period.")],
-    end: Annotated[str, typer.Option("--to", help="Last day of the period.")],
+    start: Annotated[str | None, typer.Option(
+        "--from", help="First day of the period (default: 89 days before --to).")] = None,
+    end: Annotated[str | None, typer.Option(
+        "--to", help="Last day of the period (default: the company's today).")] = None,
+    output: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
 ) -> None:
-    """DSO, best possible DSO, ADD, CEI and promise-kept rate, per currency."""
-    first, last = _parse_date(start), _parse_date(end)
-    assert first is not None and last is not None
-    sys.stdout.write(json.dumps(_plain(_views(_huikuan()).kpis(first, last)), indent=2) + "\n")
+    """DSO, best possible DSO, ADD, CEI and promise-kept rate, per currency (the last 90
+    days unless told)."""
+    if output not in ("table", "csv", "json"):
+        err.print("[red]--format table|csv|json[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    hk = _huikuan()
+    last = _parse_date(end) or _today(hk)
+    first = _parse_date(start) or last - timedelta(days=89)
+    if first > last:
+        err.print(f"[red]--from {first} is after --to {last}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    report = _views(hk).kpis(first, last)
+    if output == "json":
+        sys.stdout.write(json.dumps(_plain(report), indent=2) + "\n")
+        return
+    names = ["dso", "best_possible_dso", "add", "cei", "promise_kept_rate"]
+    figures = ["ar_from", "ar_to", "credit_sales", "not_due_ar_to", "promises_kept",
+               "promises_broken"]
+    rows = [[r["currency"], *[_or_dash(r[n]) for n in names],
+             *[r["figures"][f] for f in figures]] for r in report["currencies"]]
+    if output == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["currency", *names, *figures])
+        writer.writerows(rows)
+        return
+    columns = [Column("currency"), *[Column(n, right=True) for n in names],
+               *[Column(f, right=True) for f in figures]]
+    _table(columns, rows, title=f"KPIs {first} to {last} ({(last - first).days + 1} days)")
+
+
+def _or_dash(value: object) -> object:
+    """A KPI with no denominator in the period (no sales, no promises due) is shown as -."""
+    return "-" if value is None else value
 
 
 @projections_app.command("rebuild")

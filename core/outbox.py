@@ -170,7 +170,7 @@ class Dispatcher:
                          attempt=outgoing.attempt, error=str(cause)[:500], retry_at=retry_at)
             log.warning("message.failed", customer_id=customer_id, message_id=message_id,
                         channel=outgoing.channel, attempt=outgoing.attempt,
-                        retry=retry_at is not None)
+                        retry=retry_at is not None, error=str(cause)[:200])
             return "failed" if retry_at is None else "retry"
         if not self._record(customer_id, message_id, Account.MessageSent, sent_at=now,
                             attempt=outgoing.attempt, receipt=receipt.reference,
