@@ -514,4 +514,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as ``python -m``: this file is __main__, not the module the commands in other
+    # modules (cli_customers) were added to; run that one.
+    from huikuan.adapters.cli import main as installed_main
+
+    installed_main()

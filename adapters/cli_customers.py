@@ -13,21 +13,20 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.measure import Measurement
-from rich.table import Table
 
 from huikuan.adapters.cli import (
     EXIT_NOT_FOUND,
     EXIT_USAGE,
     _huikuan,
     _plain,
+    _table,
     _today,
     _views,
     app,
     console,
     err,
 )
+from huikuan.adapters.tables import Column
 from huikuan.core.account import Account
 from huikuan.core.commands import MASTER_FIELDS, ChangeCustomer
 from huikuan.core.errors import DomainError, NotFound
@@ -80,18 +79,9 @@ def customers(
         for row in rows:
             writer.writerow([_text(row[c]) for c in COLUMNS])
     else:
-        table = Table(title="Customers" + (f" matching {q!r}" if q else ""))
-        for column in COLUMNS:
-            table.add_column(column, justify="right" if column in ("outstanding", "overdue")
-                             else "left", no_wrap=True)
-        for row in rows:
-            table.add_row(*[_text(row[c]) for c in COLUMNS])
-        # Never squeezed to the terminal (a pipe is 80 columns wide): a line longer than
-        # the terminal wraps there, and no figure, date or id is ever cut.
-        least = Measurement.get(console, console.options.update_width(10_000), table).maximum
-        wide = Console(width=max(console.width, least), emoji=False, highlight=False,
-                       force_terminal=console.is_terminal)
-        wide.print(table)
+        _table([Column(c, right=c in ("outstanding", "overdue"), wraps=c == "name")
+                for c in COLUMNS], [[_text(row[c]) for c in COLUMNS] for row in rows],
+               title="Customers" + (f" matching {q!r}" if q else ""))
         if cursor:
             err.print(f"more: --cursor {cursor} (or --all)")
 

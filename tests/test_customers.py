@@ -452,3 +452,27 @@ def test_every_role_may_list(api):
     for role in ROLES:
         assert api.get("/v1/customers", headers=api.as_role(role)).status_code == 200
     assert api.get("/v1/customers", headers={"Authorization": ""}).status_code == 401
+
+
+def test_the_command_line_changes_and_lists(api, store, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from huikuan.adapters.cli import app
+
+    register(api, "C-1")
+    register(api, "C-2")
+    monkeypatch.setenv("HUIKUAN_DATABASE_URL", store.url)
+    runner = CliRunner()
+    changed = runner.invoke(app, ["customer-change", "C-1", "--collector", "wang.fang",
+                                  "--json", '{"address": {"line1": "张江路1号"}}'])
+    assert changed.exit_code == 0, changed.output
+    assert "changed collector, address" in changed.output
+    again = runner.invoke(app, ["customer-change", "C-1", "--collector", "wang.fang"])
+    assert "nothing changed" in again.output
+    bad = runner.invoke(app, ["customer-change", "C-1", "--grade", "Q"])
+    assert bad.exit_code == 2 and "credit_grade" in bad.output
+    listed = runner.invoke(app, ["customers", "--collector", "wang.fang", "--format", "json"])
+    assert [c["customer_id"] for c in json.loads(listed.output)["customers"]] == ["C-1"]
+    assert api.get("/v1/customers/C-1").json()["address"]["line1"] == "张江路1号"
