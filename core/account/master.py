@@ -41,14 +41,16 @@ def _plain(value: Any) -> Any:
 
 
 def with_terms(schedule: Iterable[Any], before: int, effective_on: date,
-               days: int) -> tuple[tuple[date, int], ...]:
+               days: int) -> list[list[Any]]:
     """The payment-terms schedule with ``days`` from ``effective_on``; ``before`` is the
     registration's terms, the first entry when the schedule is still empty. A change on a
-    date already in the schedule follows it, so the one recorded last holds that day."""
-    entries = [(on, int(d)) for on, d in schedule] or [(date.min, before)]
+    date already in the schedule follows it, so the one recorded last holds that day.
+    Lists of ``[date, days]``, as a snapshot's JSON gives them back (the audit compares
+    an account from its snapshot with the same from its events)."""
+    entries = [[on, int(d)] for on, d in schedule] or [[date.min, before]]
     at = sum(1 for on, _ in entries if on <= effective_on)
-    entries.insert(at, (effective_on, days))
-    return tuple(entries)
+    entries.insert(at, [effective_on, days])
+    return entries
 
 
 class MasterData(AccountState):

@@ -8,7 +8,7 @@ own events and commands; ``Account`` combines them (see core.account.aggregate).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -92,7 +92,8 @@ class AccountState(_Aggregate):
     # (None until given) and the payment terms by the date they apply from (empty while
     # the registration's terms stand). Replaced whole, like the above.
     address: Mapping[str, Any] | None = None
-    terms_schedule: tuple[tuple[date, int], ...] = ()
+    terms_schedule: Sequence[Sequence[Any]] = ()
+    """[[from, days], …] in date order (core.account.master.with_terms)."""
 
     def __init__(self) -> None:
         # Empty case file; Registered.apply fills in the customer.
