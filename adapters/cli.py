@@ -572,9 +572,17 @@ def audit_anchor() -> None:
                   f"in {book.path(anchor.sequence)}")
 
 
+# The customer commands live in a module of their own; importing it adds them to ``app``.
+from huikuan.adapters import cli_customers  # noqa: E402, F401
+
+
 def main() -> None:
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # Run as ``python -m``: this file is __main__, not the module the commands in other
+    # modules (cli_customers) were added to; run that one.
+    from huikuan.adapters.cli import main as installed_main
+
+    installed_main()

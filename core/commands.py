@@ -30,6 +30,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 
 from huikuan.core.money import MAX_INTEGER_DIGITS, is_currency, plain_decimal
@@ -229,6 +231,33 @@ class ContactPerson(BaseModel):
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{3,32}$")] | None = None
 
 
+class PostalAddress(BaseModel):
+    """Where letters go (邮寄地址), in parts rather than one free text: a letter prints it
+    in the order of its language (a Chinese envelope runs province, city, street, big to
+    small; an English one street first, city and postal code, country), and a courier's
+    form wants the postal code and city on their own. ``line1`` is the street and number
+    as written locally (district included: 浦东新区张江路123号); ``country`` an ISO 3166
+    code (``CN``), left out for the company's own country."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    line1: Name
+    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200),
+                     AfterValidator(plain_text)] | None = None
+    city: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100),
+                    AfterValidator(plain_text)] | None = None
+    province: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100),
+                        AfterValidator(plain_text)] | None = None
+    postal_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$")
+                           ] | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+
+
+Tag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,40}$")]
+Tags = Annotated[list[Tag], Field(max_length=20), AfterValidator(lambda tags: sorted(set(tags)))]
+Contacts = Annotated[list[ContactPerson], Field(max_length=50)]
+Language = Literal["zh-CN", "en"]
+
+
 class RegisterCustomer(Command):
     """Open a customer's account (客户建档)."""
 
@@ -265,16 +294,71 @@ class RegisterCustomer(Command):
     credit_grade: Grade | None = None
     timezone: TimeZone = "Asia/Shanghai"
     collector: Ref | None = None
-    contacts: list[ContactPerson] = Field(default_factory=list, max_length=50)
+    contacts: Contacts = Field(default_factory=list)
     tax_id: Ref | None = None
     registered_on: BusinessDate | None = None
-    tags: Annotated[
-        list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,40}$")]],
-        AfterValidator(lambda tags: sorted(set(tags))),
-    ] = Field(default_factory=list, max_length=20)
+    tags: Tags = Field(default_factory=list)
     """Labels the collection policy can select on (``vip``, ``key-account``…)."""
-    language: Literal["zh-CN", "en"] = "zh-CN"
+    language: Language = "zh-CN"
     """The language of the letters, e-mails and texts the customer receives."""
+    address: PostalAddress | None = None
+    """The postal address letters are sent to."""
+
+
+class ChangeCustomer(Command):
+    """A change of the customer's master data (客户资料变更): only the fields given.
+
+    A field left out stays as it is; ``null`` clears one that may be empty (the credit
+    limit, grade, collector, tax id, address); ``[]`` empties the tags or contacts.
+    ``effective_on`` is the business date the change counts from (the adapters default
+    it to today where the company is): new payment terms apply to invoices issued from
+    that date, and history as of an earlier date shows the master data as it was.
+    ``currency`` may be given only as it is (an account's currency never changes).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"collector": "wang.fang", "payment_terms_days": 45,
+                 "effective_on": "2026-12-01"},
+                {"contacts": [{"name": "王会计", "role": "AP", "email": "ap@huadong.example"}],
+                 "address": {"line1": "浦东新区张江路123号", "city": "上海市",
+                             "postal_code": "201203"}},
+            ]
+        },
+    )
+    name: Name | None = None
+    collector: Ref | None = None
+    payment_terms_days: Annotated[int, Field(ge=0, le=3650, strict=True)] | None = None
+    credit_limit: NonNegativeAmount | None = None
+    credit_grade: Grade | None = None
+    timezone: TimeZone | None = None
+    language: Language | None = None
+    tags: Tags | None = None
+    contacts: Contacts | None = None
+    address: PostalAddress | None = None
+    tax_id: Ref | None = None
+    currency: Currency | None = None
+    effective_on: BusinessDate | None = None
+
+    @field_validator("name", "payment_terms_days", "timezone", "language", "tags", "contacts",
+                     "currency")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs only for a value given: an explicit null for a field that cannot be empty.
+        if value is None:
+            msg = f"{info.field_name} cannot be null (leave it out to keep it as it is)"
+            raise ValueError(msg)
+        return value
+
+
+MASTER_FIELDS = (
+    "name", "collector", "payment_terms_days", "credit_limit", "credit_grade", "timezone",
+    "language", "tags", "contacts", "address", "tax_id",
+)
+"""The customer's master data a change may set, in the order answers give them."""
 
 
 class IssueInvoice(Command):

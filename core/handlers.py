@@ -17,6 +17,7 @@ from huikuan.core.commands import (
     AcknowledgeDebt,
     AgreePaymentPlan,
     BouncePayment,
+    ChangeCustomer,
     Command,
     ConfirmDelivery,
     IssueCreditNote,
@@ -30,6 +31,7 @@ from huikuan.core.commands import (
     ResolveDispute,
     WriteOff,
 )
+from huikuan.core.errors import InvalidCommand
 
 
 def issue_invoice(account: Account, command: IssueInvoice) -> bool:
@@ -137,6 +139,14 @@ def record_demand_delivery(account: Account, command: RecordDemandDelivery) -> b
     )
 
 
+def change_customer(account: Account, command: ChangeCustomer) -> bool:
+    if command.effective_on is None:
+        # The adapters default it to today where the company is; the core has no clock.
+        raise InvalidCommand("effective_on is required here", field="effective_on")
+    # Only the fields given: one left out stays as it is, a null clears it.
+    return account.change_customer(**command.model_dump(include=command.model_fields_set))
+
+
 Handler = Callable[[Account, Any], bool]
 """A handler takes the account and its own type of command (hence ``Any`` here)."""
 
@@ -155,6 +165,7 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     AcknowledgeDebt: acknowledge_debt,
     ReportRiskSignal: report_risk_signal,
     RecordDemandDelivery: record_demand_delivery,
+    ChangeCustomer: change_customer,
 }
 
 

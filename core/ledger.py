@@ -71,6 +71,14 @@ def event_data(event: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
 
 
+def master_answer(account: Account, on: date | None) -> dict[str, Any]:
+    """The master data an answer gives: the fields a change may set, the dated payment
+    terms after the registration's, and the registration date."""
+    return {"customer_id": account.customer_id, "currency": account.currency,
+            **account.master_data(on), "payment_terms_changes": account.terms_changes(),
+            "registered_on": account.registered_on}
+
+
 class TooMuchContention(DomainError):
     """The account kept changing under this command; the client may try again."""
 
@@ -321,6 +329,17 @@ class Ledger(Application[UUID]):
             raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
         assert isinstance(account, Account)
         return account
+
+    def master_data(self, customer_id: str, on: date | None = None) -> dict[str, Any]:
+        """The customer's master data now (core.account.master), payment terms as in
+        force on ``on``: read from the account as cached, copying only these fields."""
+        aggregate_id = account_id(customer_id)
+        with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
+            try:
+                account: Account = self._load(aggregate_id, deepcopy_from_cache=False)
+            except AggregateNotFoundError:
+                raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
+            return master_answer(account, on)
 
     def has_customer(self, customer_id: str) -> bool:
         try:

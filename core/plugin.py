@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import pluggy
 
+from huikuan.core.postal import address_lines
 from huikuan.core.vocabulary import (
     CLASSES,
     CONTACT_CHANNELS,
@@ -288,6 +289,13 @@ class AccountView:
     """Suits and arbitrations filed, oldest first.
 
     .. versionadded:: 0.3
+    """
+    address: Mapping[str, Any] | None = None
+    """The postal address letters go to (``line1``, ``line2``, ``city``, ``province``,
+    ``postal_code``, ``country``; only ``line1`` is sure to be there), or None;
+    :func:`address_lines` prints it.
+
+    .. versionadded:: 1.1
     """
 
     @property
@@ -575,5 +583,6 @@ __all__ = [
     "ObsoleteVerdict", "OutgoingMessage", "PaymentView", "PlanStatus", "PlanView",
     "PromiseStatus", "PromiseVerdict", "PromiseView", "RatePeriod", "ReceivableClass",
     "RenderedMessage", "ReportedSignal",
-    "RiskAssessment", "Settings", "Signal", "Stage", "Task", "WorkPriority", "hookimpl",
+    "RiskAssessment", "Settings", "Signal", "Stage", "Task", "WorkPriority", "address_lines",
+    "hookimpl",
 ]

@@ -332,4 +332,5 @@ def view_of(account: Any) -> AccountView:
                        invoice_ids=tuple(f.get("invoice_ids") or ()))
             for f in account.filings
         ),
+        address=dict(account.address) if account.address is not None else None,
     )

@@ -2,12 +2,13 @@
 
 An e-mail goes to the first contact with an e-mail address, a text to the first with a
 phone number (none: no recipient, and the dispatcher fails the message); a task goes
-to the account's collector; anything else (a letter) to the customer by name.
+to the account's collector; anything else (a letter) to the customer by name, followed
+by the postal address when one is known, printed in the customer's language.
 """
 
 from __future__ import annotations
 
-from huikuan.core.plugin import AccountView, MessageRequest, Settings, hookimpl
+from huikuan.core.plugin import AccountView, MessageRequest, Settings, address_lines, hookimpl
 
 # The contact field that holds the address for each channel.
 ADDRESS_FIELD = {"email": "email", "sms": "phone"}
@@ -25,4 +26,4 @@ def huikuan_message_recipient(
         return None
     if request.channel == "worklist":
         return account.collector
-    return account.name
+    return "\n".join([account.name, *address_lines(account.address, account.language)])

@@ -15,6 +15,10 @@ from typing import Any
 import psycopg
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 class ViewDatabase:
     """One connection per call site; SQL written with ``?`` placeholders for both backends."""
 
@@ -46,6 +50,9 @@ class ViewDatabase:
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # SQLite's own LOWER folds ASCII letters only; PostgreSQL's, like Python's,
+            # folds every letter (É, Ä…): the same answer to a search on both.
+            conn.create_function("lower", 1, _lower, deterministic=True)
             return conn
         pg = psycopg.connect(self.conninfo, autocommit=True)
         pg.execute(f'SET search_path TO "{self.schema}"')

@@ -17,13 +17,19 @@ from typing import Any
 from uuid import UUID
 
 from huikuan.core import classes, decisions
-from huikuan.core.account import CLASSES, Account
+from huikuan.core.account import CLASSES, STAGES, Account
 from huikuan.core.clock import company_today
-from huikuan.core.errors import NotFound
-from huikuan.core.ledger import Ledger, event_data
+from huikuan.core.errors import InvalidCommand, NotFound
+from huikuan.core.ledger import Ledger, event_data, master_answer
 from huikuan.core.money import zero
 from huikuan.core.plugin import CreditPosition
 from huikuan.core.worklist import queue
+from huikuan.projections.customers import (
+    MAX_LIMIT,
+    CustomerFilter,
+    decode_cursor,
+    list_customers,
+)
 from huikuan.projections.db import ViewDatabase
 from huikuan.projections.views import Projector, from_minor
 
@@ -199,13 +205,38 @@ class Views:
         params += [e.isoformat() for e in edges] + tail
         return _aging_answer(as_of, group_by, self._q(sql, tuple(params)))
 
+    # ---- the customer list
+
+    names_sealed: bool = False
+    """Whether ``hk_accounts.name`` holds sealed names (a cipher key is set): the list's
+    ``q`` then matches names in this process, each shown by :meth:`reveal_name`."""
+
+    def reveal_name(self, stored: str) -> str:
+        """A name as ``hk_accounts`` stores it, in clear."""
+        return stored
+
+    def customers(self, found: CustomerFilter, limit: int = 50,
+                  cursor: str | None = None, today: date | None = None) -> dict[str, Any]:
+        """A page of the customer list, in customer id order (projections.customers)."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidCommand(f"limit is 1 to {MAX_LIMIT}", field="limit")
+        if found.stage is not None and found.stage not in STAGES:
+            raise InvalidCommand(f"stage is one of {', '.join(STAGES)}", field="stage")
+        if found.class_ is not None and found.class_ not in CLASSES:
+            raise InvalidCommand(f"class is one of {', '.join(CLASSES)}", field="class")
+        return list_customers(
+            self._q, found, limit=limit, after=decode_cursor(cursor) if cursor else None,
+            today=today or self.today(), names_sealed=self.names_sealed,
+            reveal_name=self.reveal_name)
+
     # ---- one account
 
     def customer(self, customer_id: str, as_of: date | None = None,
                  today: date | None = None) -> dict[str, Any]:
         """The account summary: from the views now, or from its own events as of a date."""
         if as_of is not None:
-            return summary_of(self.ledger.account_as_of(customer_id, as_of), as_of)
+            account = self.ledger.account_as_of(customer_id, as_of)
+            return {**summary_of(account, as_of), **master_answer(account, as_of)}
         rows = self._q("SELECT name, currency, stage, supply_hold, risk_score, risk_grade, "
                        "risk_signals, unapplied_minor FROM hk_accounts WHERE customer_id = ?",
                        (customer_id,))
@@ -235,9 +266,12 @@ class Views:
                 "written_off": from_minor(written_off, currency),
                 "recovered": from_minor(recovered, currency),
             })
-        return _summary(customer_id, name, currency, invoices, from_minor(unapplied, currency),
-                        stage, bool(hold), {"score": score, "grade": grade,
-                                            "signals": json.loads(signals)}, day)
+        summary = _summary(customer_id, name, currency, invoices,
+                           from_minor(unapplied, currency), stage, bool(hold),
+                           {"score": score, "grade": grade, "signals": json.loads(signals)}, day)
+        # The master data from the account itself: the read tables keep only what they
+        # sort and filter on (no contacts, no address).
+        return {**summary, **self.ledger.master_data(customer_id, on=day)}
 
     def credit_position(self, customer_id: str) -> CreditPosition:
         """The figures a credit check rests on; the plugins decide

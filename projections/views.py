@@ -14,7 +14,8 @@ tables as they were before it.
 
 Tables (amounts are integers in the currency's minor unit):
 
-- ``hk_accounts``: one row per customer: terms, collector, stage, hold, risk, credit;
+- ``hk_accounts``: one row per customer: terms, collector, stage, hold, risk, credit,
+  the worst class of its open invoices (what the customer list filters on);
 - ``hk_invoices``: one row per invoice: open, disputed, written off, recovered, class
   (as the cycle recorded it), class schedule, limitation deadline;
 - ``hk_movements``: every change of an invoice's open amount, on its business date;
@@ -55,7 +56,7 @@ from uuid import UUID
 import structlog
 
 from huikuan.core import classes, decisions
-from huikuan.core.account import Account
+from huikuan.core.account import CLASSES, Account
 from huikuan.core.cycle import CycleLog
 from huikuan.core.ledger import Ledger, project
 from huikuan.core.money import minor_units
@@ -87,9 +88,11 @@ DDL = [
         tags TEXT NOT NULL, stage TEXT NOT NULL, supply_hold INTEGER NOT NULL,
         risk_score INTEGER NOT NULL, risk_grade TEXT NOT NULL, risk_signals TEXT NOT NULL,
         unapplied_minor BIGINT NOT NULL, version BIGINT NOT NULL,
-        review_from TEXT NOT NULL)""",
+        review_from TEXT NOT NULL, class TEXT NOT NULL)""",
     "CREATE UNIQUE INDEX IF NOT EXISTS hk_accounts_id ON hk_accounts (account_id)",
-    "CREATE INDEX IF NOT EXISTS hk_accounts_collector ON hk_accounts (collector)",
+    # (collector, customer_id): a collector's queue, and their customers listed in order.
+    """CREATE INDEX IF NOT EXISTS hk_accounts_collector
+        ON hk_accounts (collector, customer_id)""",
     "CREATE INDEX IF NOT EXISTS hk_accounts_review ON hk_accounts (review_from)",
     """CREATE TABLE IF NOT EXISTS hk_invoices (
         customer_id TEXT NOT NULL, invoice_id TEXT NOT NULL, currency TEXT NOT NULL,
@@ -489,7 +492,9 @@ class Projector:
                 json.dumps(sorted(account.risk["signals"])),
                 to_minor(account.unapplied_credit, c), account.version,
                 REVIEW_NOW if account.review_needed else
-                account.next_review.isoformat() if account.next_review else REVIEW_NEVER))
+                account.next_review.isoformat() if account.next_review else REVIEW_NEVER,
+                max((i.receivable_class for i in view.invoices if i.open_amount > 0),
+                    key=CLASSES.index, default="not_due")))
             # A row changes when its invoice does, or, while money is open on it, when
             # its limitation deadline may: a decision names its invoices, but an invoice
             # no plugin has decided for yet is read as version 1 did, from the facts.
@@ -547,7 +552,7 @@ class Projector:
         db.executemany(cur, "DELETE FROM hk_accounts WHERE customer_id = ?",
                        [(row[0],) for row in account_rows])
         db.executemany(cur, "INSERT INTO hk_accounts VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", account_rows)
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", account_rows)
         db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ?", whole)
         db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ? AND invoice_id = ?",
                        invoice_keys)

@@ -73,6 +73,7 @@ def test_aging_through_a_pipe_at_60_columns_shows_every_amount_whole(demo_store,
     ["history", "DEMO-0001"],
     ["kpis", "--from", "2026-08-25", "--to", "2026-11-23"],
     ["demo", "--customers", "30", "--as-of", "2026-11-23"],
+    ["customers", "--all", "--limit", "7"],
 ])
 @pytest.mark.parametrize("columns", [60, 100])
 def test_every_table_through_a_pipe_keeps_ids_dates_and_amounts_whole(demo_store, command,

@@ -34,7 +34,7 @@ TOPICS = {
     "huikuan:Account.PriorityDecided",
     "huikuan:Account.DemandDelivered", "huikuan:Account.CreditOverridden",
     "huikuan:Account.ClassScheduled", "huikuan:Account.RecoveryReceived",
-    "huikuan:Account.PromiseFlagged",
+    "huikuan:Account.PromiseFlagged", "huikuan:Account.CustomerChanged",
 }
 
 
@@ -104,6 +104,37 @@ def test_an_invoice_stored_in_its_first_shape_is_upcast_on_reading(store, ledger
     ledger.execute("C-1", invoice("I-NEW", "1.00", date(2026, 1, 1), contract_ref="K-1"))
     assert verify(ledger).ok
     assert ledger.history("C-1")[1].data["contract_ref"] is None
+
+
+def test_a_registration_stored_in_its_first_shape_is_upcast_on_reading(store, ledger):
+    # Version 1 of Registered had no postal address: read as None, and the account
+    # takes changes on top of it like any other.
+    from datetime import UTC, datetime
+
+    from huikuan.core.commands import ChangeCustomer
+
+    state = {
+        "originator_topic": "huikuan:Account", "timestamp": datetime(2026, 1, 1, tzinfo=UTC),
+        "customer_id": "C-OLD", "name": "旧客户", "currency": "CNY", "payment_terms_days": 30,
+        "credit_limit": None, "credit_grade": None, "timezone": "Asia/Shanghai",
+        "collector": "li.wei", "contacts": [], "tax_id": None,
+        "registered_on": date(2026, 1, 1), "tags": [], "language": "zh-CN",
+    }
+    topic = "huikuan:Account.Registered"
+    state["chain_hash"] = chain.link(
+        chain.GENESIS, chain.stored_content(topic, account_id("C-OLD"), 1, state))
+    ledger.recorder.insert_events([StoredEvent(
+        originator_id=account_id("C-OLD"), originator_version=1, topic=topic,
+        state=ledger.mapper.transcoder.encode(state))])
+    old = store.open().account("C-OLD")
+    assert (old.address, old.collector, old.master_data()["address"]) == (None, "li.wei", None)
+    assert verify(ledger).ok
+    change = ChangeCustomer(address={"line1": "张江路1号"}, effective_on=date(2026, 2, 1))
+    assert ledger.execute("C-OLD", change).recorded
+    assert ledger.account("C-OLD").address == {
+        "line1": "张江路1号", "line2": None, "city": None, "province": None,
+        "postal_code": None, "country": None}
+    assert verify(ledger).ok
 
 
 def test_contacts_are_recorded_with_their_timestamp(ledger, customer):

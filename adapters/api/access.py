@@ -52,10 +52,13 @@ MAY: Final[dict[str, frozenset[str]]] = {
     "reportRiskSignal": CASE_WRITERS,
     "writeOff": MANAGERS,
     "recordDemandDelivery": CASE_WRITERS,
+    # a collector may change contacts and address only (MASTER_DATA_BY_ROLE)
+    "changeCustomer": MANAGERS | {"collector"},
     # policy
     "runCycle": MANAGERS,
     # views
     "getCustomer": EVERYONE,
+    "listCustomers": EVERYONE,
     "getCustomerHistory": EVERYONE,
     "checkCredit": EVERYONE,
     "getAging": EVERYONE,
@@ -71,6 +74,12 @@ MAY: Final[dict[str, frozenset[str]]] = {
     "createKey": KEY_KEEPERS,
     "listKeys": KEY_KEEPERS,
     "revokeKey": KEY_KEEPERS,
+}
+
+
+#: The master data a role may change, where the role may change only some of it.
+MASTER_DATA_BY_ROLE: Final[dict[str, frozenset[str]]] = {
+    "collector": frozenset({"contacts", "address"}),
 }
 
 

@@ -237,7 +237,92 @@ class InvoiceLine(Answer):
     """What was received on the written-off part after the write-off."""
 
 
-class CustomerSummary(Answer):
+class CustomerContact(Answer):
+    """A person at the customer (as registered or changed)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="allow")
+    name: str | None = None
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class CustomerAddress(Answer):
+    """Where letters go: ``line1`` (street and number, district included), ``line2``,
+    ``city``, ``province``, ``postal_code``, ``country`` (ISO 3166, e.g. ``CN``)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="allow")
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    province: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class TermsChange(Answer):
+    effective_on: date
+    """Invoices issued from this date get these terms."""
+    days: int
+
+
+class MasterData(Answer):
+    """The customer's master data (客户资料), as registered or since changed."""
+
+    collector: str | None
+    payment_terms_days: int
+    """The terms of an invoice issued on the answer's date (today, or ``as_of``)."""
+    credit_limit: Money | None
+    credit_grade: str | None
+    timezone: str
+    language: str
+    tags: list[str]
+    contacts: list[CustomerContact]
+    address: CustomerAddress | None
+    tax_id: str | None
+    registered_on: date | None
+    payment_terms_changes: list[TermsChange]
+    """The payment terms set since registration, by the date they apply from."""
+
+
+class CustomerHead(Answer):
+    customer_id: str
+    name: str
+    currency: str
+
+
+class CustomerChanged(MasterData, CustomerHead):
+    """The master data after the change (pydantic puts a base's fields first: the
+    customer, then the master data, then these)."""
+
+    changed: list[str]
+    """The fields this request changed; empty when it changed nothing (nothing recorded)."""
+    effective_on: date
+    """The business date the change counts from."""
+
+
+class ListedCustomer(Answer):
+    customer_id: str
+    name: str
+    currency: str
+    collector: str | None
+    outstanding: Money
+    overdue: Money
+    """Open and due before today."""
+    stage: str
+    class_: str = Field(alias="class")
+    """The worst class of the open invoices."""
+    risk_grade: str
+    supply_hold: bool
+
+
+class CustomerList(Answer):
+    customers: list[ListedCustomer]
+    next: str | None
+    """The cursor of the next page (pass it as ``cursor``); null on the last page."""
+
+
+class AccountPosition(Answer):
     customer_id: str
     name: str
     currency: str
@@ -254,6 +339,10 @@ class CustomerSummary(Answer):
     invoices: list[InvoiceLine]
     recovered: Money
     """Money received on written-off invoices after their write-off (recoveries)."""
+
+
+class CustomerSummary(MasterData, AccountPosition):
+    """What the customer owes (v1's fields first), then the master data."""
 
 
 class HistoryEvent(Answer):

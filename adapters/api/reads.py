@@ -27,6 +27,7 @@ from huikuan.core.integrity import refused
 from huikuan.core.money import plain_decimal
 from huikuan.core.vocabulary import MessageStatus
 from huikuan.core.worklist import worklist as rank_worklist
+from huikuan.projections.customers import MAX_LIMIT, CustomerFilter
 from huikuan.projections.queries import Views
 
 
@@ -70,6 +71,25 @@ def customer_summary(
         raise refused(f"customer {customer_id!r}", "its events are gone; the views still "
                       "hold what they were")
     return answer(a.CustomerSummary, summary)
+
+
+@operation("GET", "/customers", "listCustomers", tag="views")
+def customers(
+    request: Request[Any, Any, Any],
+    q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    collector: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    stage: Annotated[str | None, QueryParameter()] = None,
+    class_: Annotated[str | None, QueryParameter(name="class")] = None,
+    hold: Annotated[bool | None, QueryParameter()] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, QueryParameter(max_length=400)] = None,
+) -> a.CustomerList:
+    """Find customers: by a fragment of the id or name (``q``, any case, Chinese too),
+    collector, stage, class or supply hold; a page at a time in customer id order, each
+    page's ``next`` the cursor of the one after (null at the end)."""
+    found = CustomerFilter(q=q, collector=collector, stage=stage, class_=class_, hold=hold)
+    return answer(a.CustomerList, _views(request).customers(found, limit, cursor,
+                                                            _today(request)))
 
 
 @operation("GET", "/customers/{customer_id:str}/history", "getCustomerHistory", tag="views")
@@ -227,5 +247,5 @@ def audit_verify(request: Request[Any, Any, Any]) -> a.AuditVerification:
     })
 
 
-READS = [customer_summary, customer_history, credit_check, aging, worklist, messages, message,
-         kpis, limitations, events, audit_verify]
+READS = [customers, customer_summary, customer_history, credit_check, aging, worklist, messages,
+         message, kpis, limitations, events, audit_verify]

@@ -23,7 +23,7 @@ AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
 
 def operation(
-    method: Literal["GET", "POST"],
+    method: Literal["GET", "POST", "PATCH"],
     path: str,
     operation_id: str,
     *,

@@ -17,10 +17,11 @@ from litestar.params import FromPath, JSONBody
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from huikuan.adapters.api import answers as a
-from huikuan.adapters.api.access import MANAGERS, caller, services
+from huikuan.adapters.api.access import MANAGERS, MASTER_DATA_BY_ROLE, caller, services
 from huikuan.adapters.api.routing import AnswerT, answer, operation
 from huikuan.core import commands as c
 from huikuan.core.account import Account
+from huikuan.core.clock import company_today
 from huikuan.core.credit import checked_invoice
 from huikuan.core.ledger import Outcome
 from huikuan.core.money import minor_units
@@ -255,6 +256,42 @@ def register_customer(
                     status_code=201 if outcome.recorded else 200)
 
 
+@operation("PATCH", "/customers/{customer_id:str}", "changeCustomer", tag="facts")
+def change_customer(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    data: JSONBody[c.ChangeCustomer],
+) -> a.CustomerChanged:
+    """Change the customer's master data (客户资料变更): only the fields given
+
+    Recorded as one ``CustomerChanged`` event holding the fields that changed and their
+    old values, dated ``effective_on`` (default today where the company is); the worklist,
+    aging by collector, letters and the cycle follow at once. New payment terms apply to
+    invoices issued from ``effective_on``; invoices already recorded keep their due
+    dates. A request that changes nothing (a retry) records nothing and answers the
+    master data as it is. admin and manager may change every field; a collector only
+    ``contacts`` and ``address`` (403 naming the field otherwise). An account's
+    ``currency`` never changes (422)."""
+    _key_id, role = caller(request)
+    allowed = MASTER_DATA_BY_ROLE.get(role)
+    if allowed is not None:
+        refused = sorted(data.model_fields_set - {"effective_on"} - allowed)
+        if refused:
+            raise PermissionDeniedException(
+                f"the {role} role may change {' and '.join(sorted(allowed))} only, "
+                f"not {', '.join(refused)}")
+    today = company_today(services(request).host.settings.sections)
+    command = data.model_copy(update={"effective_on": data.effective_on or today})
+    ledger = services(request).ledger
+    outcome = ledger.execute(customer_id, command)
+    recorded = next((e for e in outcome.events if isinstance(e, Account.CustomerChanged)), None)
+    return answer(a.CustomerChanged, {
+        **ledger.master_data(customer_id, on=today),
+        "changed": [f for f in c.MASTER_FIELDS if recorded is not None and f in recorded.changes],
+        "effective_on": command.effective_on,
+    })
+
+
 @operation("POST", "/customers/{customer_id:str}/payments/{payment_id:str}/bounce",
            "bouncePayment", tag="facts", writes=a.PaymentBounced)
 def bounce_payment(
@@ -319,5 +356,5 @@ def run_cycle(request: Request[Any, Any, Any], data: JSONBody[CycleBody]) -> a.C
     })
 
 
-WRITES = [register_customer, issue_invoice, make_promise, *FACTS, bounce_payment, resolve_dispute,
-          record_demand_delivery, run_cycle]
+WRITES = [register_customer, change_customer, issue_invoice, make_promise, *FACTS,
+          bounce_payment, resolve_dispute, record_demand_delivery, run_cycle]

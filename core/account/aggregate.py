@@ -28,6 +28,7 @@ from huikuan.core.account.casefile import CaseFile
 from huikuan.core.account.decisions import Decisions
 from huikuan.core.account.delivery import Delivery
 from huikuan.core.account.disputes import Disputes
+from huikuan.core.account.master import MasterData
 from huikuan.core.account.payments import Payments
 from huikuan.core.account.receivables import Receivables
 from huikuan.core.account.records import GRADES, account_id
@@ -37,7 +38,8 @@ from huikuan.core.errors import InvalidCommand
 from huikuan.core.money import money
 
 
-class Account(Receivables, Payments, Disputes, CaseFile, Decisions, Delivery, ChainedAggregate):
+class Account(MasterData, Receivables, Payments, Disputes, CaseFile, Decisions, Delivery,
+              ChainedAggregate):
     """A customer's account: its terms, receivables and the whole case file.
 
     Each concern (a base class) holds its events and commands; here are the opening of
@@ -57,6 +59,8 @@ class Account(Receivables, Payments, Disputes, CaseFile, Decisions, Delivery, Ch
         """The customer's account was opened with its terms (客户建档)."""
 
         TOPIC = "huikuan:Account.Registered"
+        # v2 added the postal address; v1 registrations had none.
+        class_version = 2
         DATE_FIELD = "registered_on"
         customer_id: str
         name: str
@@ -71,11 +75,16 @@ class Account(Receivables, Payments, Disputes, CaseFile, Decisions, Delivery, Ch
         registered_on: date
         tags: list[str]
         language: str
+        address: dict[str, Any] | None
 
         REQUEST_FIELDS: ClassVar[tuple[str, ...]] = (
             "customer_id", "name", "currency", "payment_terms_days", "credit_limit",
             "credit_grade", "timezone", "collector", "contacts", "tax_id", "tags", "language",
         )
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["address"] = None
 
         def apply(self, account: AccountState) -> None:
             account.customer_id = self.customer_id
@@ -91,9 +100,14 @@ class Account(Receivables, Payments, Disputes, CaseFile, Decisions, Delivery, Ch
             account.registered_on = self.registered_on
             account.tags = list(self.tags)
             account.language = self.language
-            account.requests["customer:" + self.customer_id] = {
-                f: getattr(self, f) for f in self.REQUEST_FIELDS
-            }
+            if self.address is not None:
+                # Only when given: an account without one keeps the class's None, as do
+                # the snapshots taken before addresses existed (audit compares the two).
+                account.address = dict(self.address)
+            request = {f: getattr(self, f) for f in self.REQUEST_FIELDS}
+            if self.address is not None:  # (kept as before addresses existed when none)
+                request["address"] = dict(self.address)
+            account.requests["customer:" + self.customer_id] = request
 
     def __init__(self) -> None:
         # Written here, not only inherited: the library makes an aggregate class a
@@ -117,6 +131,7 @@ class Account(Receivables, Payments, Disputes, CaseFile, Decisions, Delivery, Ch
         tax_id: str | None = None,
         tags: list[str] | None = None,
         language: str = "zh-CN",
+        address: dict[str, Any] | None = None,
     ) -> Account:
         """Open the account of a new customer."""
         if credit_limit is not None:
@@ -146,6 +161,7 @@ class Account(Receivables, Payments, Disputes, CaseFile, Decisions, Delivery, Ch
             registered_on=registered_on,
             tags=sorted(set(tags or [])),
             language=language,
+            address=dict(address) if address is not None else None,
         )
 
     def is_same_registration(self, request: dict[str, Any]) -> bool:

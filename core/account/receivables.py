@@ -73,7 +73,7 @@ class Receivables(AccountState):
             "invoice_id": invoice_id,
             "amount": self._money(amount),
             "issued_on": issued_on,
-            "due_on": due_on or issued_on + timedelta(days=self.payment_terms_days),
+            "due_on": due_on or self._default_due(invoice_id, issued_on),
             "contract_ref": contract_ref,
             "order_ref": order_ref,
         }
@@ -84,6 +84,15 @@ class Receivables(AccountState):
         self._record(self.InvoiceIssued, **fields)
         self._apply_unapplied_credit([self.invoices[invoice_id]], issued_on)
         return True
+
+    def _default_due(self, invoice_id: str, issued_on: date) -> date:
+        """Issued + the terms in force on the issue date. For an invoice already
+        recorded, its own due date: terms changed since never re-date it, and a retry
+        that leaves ``due_on`` out is the same request as before."""
+        recorded = self.invoices.get(invoice_id)
+        if recorded is not None and recorded.issued_on == issued_on:
+            return recorded.due_on
+        return issued_on + timedelta(days=self.terms_on(issued_on))
 
     class CreditOverridden(Event):
         """A sale the credit check refused (over the limit, supply on hold…) was let

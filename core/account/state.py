@@ -8,7 +8,7 @@ own events and commands; ``Account`` combines them (see core.account.aggregate).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -88,6 +88,12 @@ class AccountState(_Aggregate):
     demand_deliveries: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     filings: tuple[Mapping[str, Any], ...] = ()
     credit_overrides: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    # Master data added after the first stores (core.account.master): the postal address
+    # (None until given) and the payment terms by the date they apply from (empty while
+    # the registration's terms stand). Replaced whole, like the above.
+    address: Mapping[str, Any] | None = None
+    terms_schedule: Sequence[Sequence[Any]] = ()
+    """[[from, days], …] in date order (core.account.master.with_terms)."""
 
     def __init__(self) -> None:
         # Empty case file; Registered.apply fills in the customer.
@@ -236,6 +242,15 @@ class AccountState(_Aggregate):
             (self.invoices[i] for i in self.open_ids),
             key=lambda i: (i.due_on, i.issued_on, i.invoice_id),
         )
+
+    def terms_on(self, issued_on: date) -> int:
+        """The payment terms of an invoice issued on ``issued_on`` (core.account.master
+        keeps the schedule of changed terms)."""
+        found = self.payment_terms_days
+        for on, days in self.terms_schedule:
+            if on <= issued_on:
+                found = int(days)
+        return found
 
     def due_for_review(self, as_of: date) -> bool:
         """Whether the daily cycle for ``as_of`` must look at this account."""

@@ -46,6 +46,13 @@ SAMPLES: list[Command] = [
                               signal_id="S-1"),
     commands.RecordDemandDelivery(message_id="m-1", delivered_on=date(2026, 2, 14),
                                   proof_ref="EMS 1234567890", method="courier"),
+    # Every field given: the handler passes the fields given, and only those.
+    commands.ChangeCustomer(
+        name="n", collector="wang.fang", payment_terms_days=45, credit_limit="1000.00",
+        credit_grade="B", timezone="Asia/Shanghai", language="en", tags=["vip"],
+        contacts=[{"name": "王会计", "email": "ap@x.example"}],
+        address={"line1": "张江路1号", "city": "上海市"}, tax_id="91310000X",
+        currency="CNY", effective_on=date(2026, 2, 15)),
 ]
 
 
@@ -83,3 +90,11 @@ def test_a_command_without_a_handler_is_a_programming_error() -> None:
     register = commands.RegisterCustomer(customer_id="C-1", name="n", currency="CNY")
     with pytest.raises(TypeError):
         handle(Spy(), register)  # type: ignore[arg-type]
+
+
+def test_a_change_passes_only_the_fields_given() -> None:
+    spy = Spy()
+    change = commands.ChangeCustomer(collector=None, effective_on=date(2026, 2, 15))
+    handle(spy, change)  # type: ignore[arg-type]
+    assert spy.calls == [("change_customer",
+                          {"collector": None, "effective_on": date(2026, 2, 15)})]

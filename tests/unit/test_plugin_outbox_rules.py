@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from huikuan.core.plugin import hookimpl
+from huikuan.core.plugin import address_lines, hookimpl
 from huikuan.core.testing import (
     account_view,
     invoice_view,
@@ -36,6 +36,22 @@ def test_email_and_texts_go_to_the_first_contact_with_such_an_address():
 def test_tasks_go_to_the_collector_and_letters_to_the_customer_by_name():
     assert recipient("worklist") == "li.wei"
     assert recipient("letter") == "华东贸易有限公司"
+
+
+def test_a_letter_goes_to_the_postal_address_printed_in_the_customers_language():
+    address = {"line1": "浦东新区张江路123号", "line2": "5楼", "city": "上海市",
+               "province": "上海市", "postal_code": "201203", "country": None}
+    chinese = account_view(name="华东贸易有限公司", address=address)
+    assert recipient("letter", chinese) == (
+        "华东贸易有限公司\n上海市浦东新区张江路123号\n5楼\n邮编 201203")
+    english = account_view(name="Huadong Trading", language="en", address={
+        "line1": "1 Main St", "city": "Springfield", "province": "IL",
+        "postal_code": "62701", "country": "US"})
+    assert recipient("letter", english) == (
+        "Huadong Trading\n1 Main St\nSpringfield, IL 62701\nUS")
+    assert address_lines({"line1": "天河路1号", "city": "广州市", "province": "广东省",
+                          "country": "CN"}) == ["广东省广州市天河路1号"]
+    assert address_lines(None) == []
 
 
 def test_a_plugin_of_yours_can_say_where_a_message_goes():
