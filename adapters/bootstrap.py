@@ -141,13 +141,17 @@ class Huikuan:
 
     def _decide_after_facts(self, account: Account) -> None:
         """What the views need decided again when facts arrive (the priority plugin,
-        the limitation plugin), for the last cycle's date; before any cycle, nothing:
-        the plugins are not even loaded."""
-        from huikuan.core.cycle import after_facts_date
+        the limitation plugin), for the last cycle's date; before any cycle, nothing
+        (the plugins are not even loaded) but the deadlines a suit filed restarts."""
+        from huikuan.core.cycle import after_facts_date, filed_on
 
         as_of = after_facts_date(self.ledger, account)
         if as_of is not None:
             self._policy.decide_after_facts(account, as_of)
+            return
+        filed = filed_on(account)
+        if filed is not None:  # a suit filed: the deadlines it restarts, cycle or none
+            self._policy.decide_after_facts(account, filed, deadlines_only=True)
 
     def today(self, now: datetime | None = None) -> date:
         """Today where the company is (``[company] timezone``), never the server's date."""

@@ -36,6 +36,7 @@ def load_settings(
         raise SettingsError(f"{file}: {error}") from None
     _check_share(file, sections.get("escalation"), "promise_min_cover")
     _check_promise_review(file, sections.get("commitments"))
+    _check_pauses(file, sections.get("pauses"))
     return Settings(sections=sections, env=environment)
 
 
@@ -68,4 +69,15 @@ def _check_promise_review(file: Path, section: Any) -> None:
     beyond = section.get("beyond_max", "flag")
     if beyond not in ("flag", "refuse"):
         msg = f'{file}: [commitments] beyond_max must be "flag" or "refuse" (got {beyond!r})'
+        raise SettingsError(msg)
+
+
+def _check_pauses(file: Path, section: Any) -> None:
+    """``[pauses] collector_max_days``: whole days, at least 1."""
+    if not isinstance(section, Mapping):
+        return
+    days = section.get("collector_max_days", 30)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        msg = (f"{file}: [pauses] collector_max_days must be a whole number of days, "
+               f"at least 1 (got {days!r})")
         raise SettingsError(msg)

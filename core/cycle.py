@@ -390,16 +390,19 @@ class DailyCycle:
             suggested_action=priority.suggested_action)
         return True
 
-    def decide_after_facts(self, account: Account, as_of: date) -> None:
+    def decide_after_facts(self, account: Account, as_of: date, *,
+                           deadlines_only: bool = False) -> None:
         """When facts arrive: decide again, for ``as_of`` (see ``after_facts_date``), the
         account's place in the worklist and the deadlines of the invoices the pending
         events may have moved, recording what changed beside the facts (the ledger
         saves both at once). A plugin that fails leaves it to the next cycle: a fact
-        is never refused for a decision the views need."""
+        is never refused for a decision the views need. ``deadlines_only``: the
+        deadlines alone (a suit filed before any cycle ran, see ``filed_on``)."""
         view = view_of(account)
         try:
             self._deadlines(account, view, as_of, deadlines_moved(account))
-            self._priority(account, view, as_of)
+            if not deadlines_only:
+                self._priority(account, view, as_of)
         except Exception as error:
             log.warning("cycle.after_facts_failed", customer_id=account.customer_id,
                         error=repr(error))
@@ -629,6 +632,18 @@ def deadlines_moved(account: Account) -> set[str] | None:
             return None
         moved.update(changed)
     return moved
+
+
+def filed_on(account: Account) -> date | None:
+    """The day of a suit or arbitration filed among the account's pending events, if any.
+
+    Before any cycle has run the views read deadlines as version 1 did, which knew no
+    filings: a filing has its deadlines decided at once all the same (for that day),
+    so the limitation views show the period it restarted."""
+    days = [event.occurred_on for event in account.pending_events
+            if isinstance(event, (Account.HandedOff, Account.HandoffUpdated))
+            and event.filing]
+    return max((d for d in days if d is not None), default=None)
 
 
 def _core() -> PluginRef:

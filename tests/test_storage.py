@@ -34,6 +34,9 @@ TOPICS = {
     "huikuan:Account.PriorityDecided",
     "huikuan:Account.DemandDelivered", "huikuan:Account.CreditOverridden",
     "huikuan:Account.PromiseFlagged",
+    "huikuan:Account.DunningPaused", "huikuan:Account.PauseEnded",
+    "huikuan:Account.HandedOff", "huikuan:Account.HandoffUpdated",
+    "huikuan:Account.CostRecorded", "huikuan:Account.GuaranteeRecorded",
 }
 
 

@@ -25,9 +25,11 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from huikuan.core.account.casefile import CaseFile
+from huikuan.core.account.cases import Cases
 from huikuan.core.account.decisions import Decisions
 from huikuan.core.account.delivery import Delivery
 from huikuan.core.account.disputes import Disputes
+from huikuan.core.account.pauses import Pauses
 from huikuan.core.account.payments import Payments
 from huikuan.core.account.receivables import Receivables
 from huikuan.core.account.records import GRADES, account_id
@@ -37,7 +39,8 @@ from huikuan.core.errors import InvalidCommand
 from huikuan.core.money import money
 
 
-class Account(Receivables, Payments, Disputes, CaseFile, Decisions, Delivery, ChainedAggregate):
+class Account(Receivables, Payments, Disputes, CaseFile, Pauses, Cases, Decisions, Delivery,
+              ChainedAggregate):
     """A customer's account: its terms, receivables and the whole case file.
 
     Each concern (a base class) holds its events and commands; here are the opening of

@@ -83,11 +83,18 @@ class AccountState(_Aggregate):
     limitation_deadlines: Mapping[str, date | None] = MappingProxyType({})
     worklist_priority: Mapping[str, Any] | None = None
     # Proof that a demand reached the debtor, by message id (delivery.DemandDelivered);
-    # suits and arbitrations filed (empty until the hand-off facts exist); credit
+    # suits and arbitrations filed (by the hand-offs, core.account.cases); credit
     # refusals a manager overrode, by invoice id. Replaced whole, like the above.
     demand_deliveries: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     filings: tuple[Mapping[str, Any], ...] = ()
     credit_overrides: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    # The case work (core.account.pauses, core.account.cases): dunning stops, hand-offs
+    # and their progress, collection costs and guarantees, each by its id, in the order
+    # recorded. Replaced whole, like the above.
+    pauses: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    cases: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    costs: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    guarantees: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
 
     def __init__(self) -> None:
         # Empty case file; Registered.apply fills in the customer.
