@@ -65,9 +65,9 @@ def huikuan_worklist_priority(
         "warning": "call and visit", "hold": "visit; supply on hold",
         "lawyer_letter": "escalate: legal", "handoff": "hand off: agency or litigation",
     }.get(account.stage, "call")
-    if not demandable and cases:
+    if overdue <= 0 and cases:  # what is overdue is all with a party (or stopped)
         action = "follow the case"
-    elif not demandable and pauses:
+    elif overdue <= 0 and pauses:
         action = "wait: dunning stopped"
     if due_today:
         action = "confirm promised payment"
