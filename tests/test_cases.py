@@ -405,3 +405,13 @@ def test_who_may_keep_the_cases(api, owed, role, allowed):
         assert answer.status_code == (201 if name in allowed else 403), (name, answer.text)
     # Everyone reads.
     assert api.get("/v1/customers/C-1", headers=api.as_role(role)).status_code == 200
+
+
+def test_a_step_handing_off_to_no_known_party_is_refused_at_start(tmp_path):
+    from huikuan.adapters.settings import SettingsError, load_settings
+
+    file = tmp_path / "plugins.toml"
+    file.write_text('[[escalation.steps]]\nstage = "handoff"\ndays = 90\n'
+                    'tasks = ["handoff_review"]\nhandoff_to = "court"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="handoff_to"):
+        load_settings(file, env={})

@@ -278,3 +278,39 @@ def test_a_stop_shows_in_history_and_as_of_its_dates(api, noticed):
     types = [e["type"] for e in api.get("/v1/customers/C-1/history").json()["events"]]
     assert "DunningPaused" in types
     assert date(2026, 2, 2).isoformat() == during[0]["from_on"]
+
+
+@pytest.mark.parametrize("setting", ["collector_max_days = 0", 'collector_max_days = "30"',
+                                     "collector_max_days = true"])
+def test_a_bad_pause_setting_is_refused_at_start_naming_it(tmp_path, setting):
+    from huikuan.adapters.settings import SettingsError, load_settings
+
+    file = tmp_path / "plugins.toml"
+    file.write_text(f"[pauses]\n{setting}\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"\[pauses\] collector_max_days"):
+        load_settings(file, env={})
+
+
+def test_a_shorter_collector_window_from_settings(tmp_path, ledger, settings_env):
+    file = tmp_path / "plugins.toml"
+    file.write_text((REPO / "plugins.toml").read_text(encoding="utf-8").replace(
+        "collector_max_days = 30", "collector_max_days = 7"), encoding="utf-8")
+    host = PolicyHost(load_settings(file, env=settings_env), load_entry_points=False)
+    huikuan = Huikuan(ledger, settings_env, host=host)
+    keys = {role: issue_key(ledger, role)[1] for role in ("manager", "collector")}
+    try:
+        with TestClient(create_app(Services(ledger, host, huikuan.views))) as client:
+            manager = {"Authorization": f"Bearer {keys['manager']}"}
+            collector = {"Authorization": f"Bearer {keys['collector']}"}
+            assert client.post("/v1/customers", json=CUSTOMER, headers=manager
+                               ).status_code == 201
+            week = {**STOP, "until_on": "2026-02-08"}
+            assert client.post("/v1/customers/C-1/pauses", json=week, headers=collector
+                               ).status_code == 201
+            eight = {**STOP, "pause_id": "P-2", "until_on": "2026-02-09"}
+            refused = client.post("/v1/customers/C-1/pauses", json=eight, headers=collector)
+            assert refused.status_code == 403
+            assert "at most 7 days" in refused.json()["detail"]
+    finally:
+        huikuan.views.close()
+        huikuan.projector.close()
