@@ -51,9 +51,12 @@ def huikuan_worklist_priority(
         score += 10
         reasons.append(f"ladder task: {tasks[-1].kind}")
     pauses = [p for p in account.pauses if p.holds_on(as_of)]
-    for pause in pauses:
-        reasons.append(f"dunning stop {pause.pause_id} until {pause.last_day or 'ended'}: "
-                       f"{pause.reason}")
+    for pause in account.pauses:
+        if pause.last_day is not None and pause.last_day < max(as_of, pause.from_on):
+            continue  # over, or ended before it began
+        begins = f" from {pause.from_on}" if pause.from_on > as_of else ""
+        reasons.append(f"dunning stop {pause.pause_id}{begins} until "
+                       f"{pause.last_day or 'ended'}: {pause.reason}")
     cases = [c for c in account.cases if c.holds_on(as_of)]
     for case in cases:
         number = f" {case.case_number}" if case.case_number else ""

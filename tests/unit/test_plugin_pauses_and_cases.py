@@ -187,3 +187,16 @@ def test_a_suit_filed_fills_the_filings_the_limitation_plugin_reads():
     [filing] = view_of(account).filings
     assert (filing.kind, filing.filed_on, filing.invoice_ids) == (
         "litigation", date(2026, 3, 20), ("I-1",))
+
+
+def test_the_worklist_names_a_stop_from_when_it_is_recorded_until_it_is_over():
+    account = account_view(invoices=[I1], pauses=[pause_view()])
+
+    def reasons(day):
+        return [r for r in priority.huikuan_worklist_priority(account, day, LADDER).reasons
+                if "P-1" in r]
+
+    assert reasons(date(2026, 1, 20)) == [
+        "dunning stop P-1 from 2026-02-01 until 2026-02-28: customer's audit"]
+    assert reasons(date(2026, 2, 28)) == ["dunning stop P-1 until 2026-02-28: customer's audit"]
+    assert reasons(date(2026, 3, 1)) == []
