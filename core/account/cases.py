@@ -341,6 +341,6 @@ class Cases(AccountState):
 
 def _add_filing(account: AccountState, kind: str, filed_on: date, invoice_ids: list[str],
                 handoff_id: str) -> None:
-    account.filings = (*account.filings, {"kind": kind, "filed_on": filed_on,
+    account.filings = [*account.filings, {"kind": kind, "filed_on": filed_on,
                                           "invoice_ids": list(invoice_ids),
-                                          "handoff_id": handoff_id})
+                                          "handoff_id": handoff_id}]

@@ -8,7 +8,7 @@ own events and commands; ``Account`` combines them (see core.account.aggregate).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -86,7 +86,7 @@ class AccountState(_Aggregate):
     # suits and arbitrations filed (by the hand-offs, core.account.cases); credit
     # refusals a manager overrode, by invoice id. Replaced whole, like the above.
     demand_deliveries: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
-    filings: tuple[Mapping[str, Any], ...] = ()
+    filings: Sequence[Mapping[str, Any]] = ()  # a list once one is filed (as snapshots keep it)
     credit_overrides: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     # The case work (core.account.pauses, core.account.cases): dunning stops, hand-offs
     # and their progress, collection costs and guarantees, each by its id, in the order
