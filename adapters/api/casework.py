@@ -103,10 +103,10 @@ def pause_dunning(
     customer_id: FromPath[str],
     data: JSONBody[cc.PauseDunning],
 ) -> Response[PauseRecorded]:
-    """A dunning stop (暂缓催收): no message or step for those invoices (or the whole
-    account) from from_on through until_on
+    """A dunning stop (暂缓催收) for some invoices or the whole account
 
-    A collector may record one of at most ``[pauses] collector_max_days`` (30) days, with
+    No message and no step of the ladder for them from from_on through until_on. A
+    collector may record one of at most ``[pauses] collector_max_days`` (30) days, with
     an ``until_on``; a longer or open-ended stop is a manager's decision (403)."""
     _, role = caller(request)
     if role not in MANAGERS:
@@ -143,10 +143,10 @@ def hand_off(
     customer_id: FromPath[str],
     data: JSONBody[cc.HandOff],
 ) -> Response[HandoffRecorded]:
-    """A hand-off (移交) to an agency, a lawyer, litigation, arbitration or the legal
-    department: its invoices leave the ladder
+    """A hand-off (移交): the case's invoices leave the ladder for the party
 
-    A suit or arbitration filed (``filed_on``) restarts their limitation period. With
+    To an agency, a lawyer, litigation, arbitration or the legal department. A suit or
+    arbitration filed (``filed_on``) restarts their limitation period. With
     ``message_id``, it accepts the proposal of a hand-off review task."""
     outcome = services(request).ledger.execute(customer_id, data)
     event = _recorded(outcome, Account.HandedOff)
@@ -165,10 +165,11 @@ def update_handoff(
     handoff_id: FromPath[str],
     data: JSONBody[UpdateBody],
 ) -> Response[HandoffUpdateRecorded]:
-    """A case's progress: accepted, filed, hearing, judgment, enforcement, settled,
-    closed or returned (its invoices back on the ladder)
+    """A case's progress, to its end or its return
 
-    ``filed`` on a suit or arbitration restarts the limitation period from ``on``."""
+    Accepted, filed, hearing, judgment, enforcement, settled, closed or returned (its
+    invoices back on the ladder). ``filed`` on a suit or arbitration restarts the
+    limitation period from ``on``."""
     command = cc.UpdateHandoff(handoff_id=handoff_id, **data.model_dump())
     outcome = services(request).ledger.execute(customer_id, command)
     event = _recorded(outcome, Account.HandoffUpdated)
