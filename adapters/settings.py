@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from huikuan.core.plugin import Settings
+from huikuan.core.plugin import HANDOFF_TO, Settings
 
 
 class SettingsError(ValueError):
@@ -36,6 +36,8 @@ def load_settings(
         raise SettingsError(f"{file}: {error}") from None
     _check_share(file, sections.get("escalation"), "promise_min_cover")
     _check_promise_review(file, sections.get("commitments"))
+    _check_pauses(file, sections.get("pauses"))
+    _check_handoff_to(file, sections.get("escalation"))
     return Settings(sections=sections, env=environment)
 
 
@@ -69,3 +71,30 @@ def _check_promise_review(file: Path, section: Any) -> None:
     if beyond not in ("flag", "refuse"):
         msg = f'{file}: [commitments] beyond_max must be "flag" or "refuse" (got {beyond!r})'
         raise SettingsError(msg)
+
+
+def _check_pauses(file: Path, section: Any) -> None:
+    """``[pauses] collector_max_days``: whole days, at least 1."""
+    if not isinstance(section, Mapping):
+        return
+    days = section.get("collector_max_days", 30)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        msg = (f"{file}: [pauses] collector_max_days must be a whole number of days, "
+               f"at least 1 (got {days!r})")
+        raise SettingsError(msg)
+
+
+def _check_handoff_to(file: Path, section: Any) -> None:
+    """``handoff_to`` of an escalation step names a party a case can be handed to."""
+    if not isinstance(section, Mapping):
+        return
+    ladders = section.get("ladders", {})
+    steps = list(section.get("steps", []))
+    if isinstance(ladders, Mapping):
+        steps += [s for ladder in ladders.values() if isinstance(ladder, Mapping)
+                  for s in ladder.get("steps", [])]
+    for step in steps:
+        if isinstance(step, Mapping) and step.get("handoff_to", "agency") not in HANDOFF_TO:
+            msg = (f"{file}: [[escalation.steps]] handoff_to is one of "
+                   f"{', '.join(HANDOFF_TO)} (got {step['handoff_to']!r})")
+            raise SettingsError(msg)

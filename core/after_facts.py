@@ -58,7 +58,8 @@ def decide_after_facts(cycle: DailyCycle, account: Account, last_cycle: date | N
     """Decide again what the account's pending facts may have changed (see the module)."""
     facts = [e for e in account.pending_events if isinstance(e, Fact)]
     changed = changed_invoices(account)
-    if not changed and last_cycle is None:
+    filed = filed_on(account) if last_cycle is None else None
+    if not changed and last_cycle is None and filed is None:
         return
     # One view of the account for all, taken again only after a decision that changes
     # what the next one sees (a schedule changes nothing a plugin is shown).
@@ -66,7 +67,12 @@ def decide_after_facts(cycle: DailyCycle, account: Account, last_cycle: date | N
     _guarded(account, "classes", lambda: schedule_classes(cycle.host, account, changed,
                                                           view=view))
     if last_cycle is None:
-        return  # nothing was ever decided on the ladder or risk: the first cycle will
+        # Nothing was ever decided on the ladder or risk: the first cycle will. But a
+        # suit or arbitration filed has the deadlines it restarts decided at once (for
+        # the filing day), so the limitation views show the period it restarted.
+        if filed is not None:
+            cycle.decide_views_after_facts(account, filed, view, deadlines_only=True)
+        return
     if facts:
         dates = [d for d in (e.occurred_on for e in facts) if d is not None]
         latest = max(dates, default=last_cycle)
@@ -192,3 +198,13 @@ def _checked(schedule: ClassSchedule, ref: Any) -> classes.Steps:
     return steps
 
 
+def filed_on(account: Account) -> date | None:
+    """The day of a suit or arbitration filed among the account's pending events, if any.
+
+    Before any cycle has run the views read deadlines as version 1 did, which knew no
+    filings: a filing has its deadlines decided at once all the same (for that day),
+    so the limitation views show the period it restarted."""
+    days = [event.occurred_on for event in account.pending_events
+            if isinstance(event, (Account.HandedOff, Account.HandoffUpdated))
+            and event.filing]
+    return max((d for d in days if d is not None), default=None)

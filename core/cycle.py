@@ -388,17 +388,20 @@ class DailyCycle:
         after_facts.decide_after_facts(self, account, as_of, today)
 
     def decide_views_after_facts(self, account: Account, as_of: date,
-                                 view: AccountView | None = None) -> None:
+                                 view: AccountView | None = None, *,
+                                 deadlines_only: bool = False) -> None:
         """When facts arrive: decide again, for ``as_of`` (see ``after_facts_date``), the
         account's place in the worklist and the deadlines of the invoices the pending
         events may have moved, recording what changed beside the facts (the ledger
         saves both at once). A plugin that fails leaves it to the next cycle: a fact
         is never refused for a decision the views need. ``view``: the account's, if
-        the caller has it."""
+        the caller has it. ``deadlines_only``: the deadlines alone (a suit filed
+        before any cycle ran, see ``filed_on``)."""
         view = view or view_of(account)
         try:
             self._deadlines(account, view, as_of, deadlines_moved(account))
-            self._priority(account, view, as_of)
+            if not deadlines_only:
+                self._priority(account, view, as_of)
         except Exception as error:
             log.warning("cycle.after_facts_failed", customer_id=account.customer_id,
                         error=repr(error))

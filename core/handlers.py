@@ -13,6 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from huikuan.core.account import Account
+from huikuan.core.case_commands import (
+    EndPause,
+    HandOff,
+    PauseDunning,
+    RecordCost,
+    RecordGuarantee,
+    UpdateHandoff,
+)
 from huikuan.core.commands import (
     AcknowledgeDebt,
     AgreePaymentPlan,
@@ -145,6 +153,48 @@ def change_customer(account: Account, command: ChangeCustomer) -> bool:
         raise InvalidCommand("effective_on is required here", field="effective_on")
     # Only the fields given: one left out stays as it is, a null clears it.
     return account.change_customer(**command.model_dump(include=command.model_fields_set))
+def pause_dunning(account: Account, command: PauseDunning) -> bool:
+    return account.pause_dunning(
+        pause_id=command.pause_id, reason=command.reason, from_on=command.from_on,
+        until_on=command.until_on,
+        invoice_ids=None if command.invoice_ids is None else list(command.invoice_ids),
+    )
+
+
+def end_pause(account: Account, command: EndPause) -> bool:
+    return account.end_pause(pause_id=command.pause_id, ended_on=command.ended_on)
+
+
+def hand_off(account: Account, command: HandOff) -> bool:
+    return account.hand_off(
+        handoff_id=command.handoff_id, to=command.to, handed_on=command.handed_on,
+        party=command.party,
+        invoice_ids=None if command.invoice_ids is None else list(command.invoice_ids),
+        reference=command.reference, filed_on=command.filed_on, message_id=command.message_id,
+    )
+
+
+def update_handoff(account: Account, command: UpdateHandoff) -> bool:
+    return account.update_handoff(
+        handoff_id=command.handoff_id, on=command.on, status=command.status,
+        note=command.note, case_number=command.case_number,
+        recovered_amount=command.recovered_amount, update_id=command.update_id,
+    )
+
+
+def record_cost(account: Account, command: RecordCost) -> bool:
+    return account.record_cost(
+        cost_id=command.cost_id, amount=command.amount, currency=command.currency,
+        incurred_on=command.incurred_on, kind=command.kind, handoff_id=command.handoff_id,
+        note=command.note,
+    )
+
+
+def record_guarantee(account: Account, command: RecordGuarantee) -> bool:
+    return account.record_guarantee(
+        guarantee_id=command.guarantee_id, kind=command.kind, given_on=command.given_on,
+        guarantor=command.guarantor, amount=command.amount, document_ref=command.document_ref,
+    )
 
 
 Handler = Callable[[Account, Any], bool]
@@ -166,6 +216,12 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     ReportRiskSignal: report_risk_signal,
     RecordDemandDelivery: record_demand_delivery,
     ChangeCustomer: change_customer,
+    PauseDunning: pause_dunning,
+    EndPause: end_pause,
+    HandOff: hand_off,
+    UpdateHandoff: update_handoff,
+    RecordCost: record_cost,
+    RecordGuarantee: record_guarantee,
 }
 
 

@@ -188,7 +188,7 @@ def huikuan_class_schedule(
     :param settings: plugins.toml and the environment.
     :returns: The steps, in date order, and what they were based on.
 
-    .. versionadded:: 1.1
+    .. versionadded:: 0.3
     """
 
 
@@ -238,8 +238,10 @@ def huikuan_escalation(
 
     The default plugin (``huikuan.plugins.escalation``) applies the ladder of
     plugins.toml to the due date of the oldest unpaid, undisputed invoice; a pending
-    promise or plan suspends it. A plugin marked ``tryfirst`` can take over some
-    accounts and return None for the rest.
+    promise or plan suspends it. Money under a dunning stop on ``as_of`` or handed off
+    to a party (``account.pauses``, ``account.cases``, ``account.chaseable(as_of)``) is
+    not chased, and the days it was stopped or with the party do not count. A plugin
+    marked ``tryfirst`` can take over some accounts and return None for the rest.
 
     **Result:** first non-None result wins. Return None to leave the account as it is.
 
@@ -333,8 +335,9 @@ def huikuan_message_obsolete(
     """Should a queued message no longer go out? Asked each time before it is sent.
 
     The default plugin (``huikuan.plugins.demands``) cancels a demand (or a task)
-    for money no longer owed (paid, credited, disputed since), and one queued before
-    the customer promised or agreed a plan.
+    for money no longer owed (paid, credited, disputed since), one queued before
+    the customer promised or agreed a plan, and one whose money still owed is all
+    handed off to a party (``account.cases``).
 
     **Result:** first non-None result wins. ``ObsoleteVerdict(True, reason)`` cancels
     the message, recording the reason; ``ObsoleteVerdict(False)`` sends it whatever the
@@ -354,6 +357,11 @@ def huikuan_contact_allowed(
     message: OutgoingMessage, account: AccountView, now: datetime, settings: Settings
 ) -> ContactVerdict | None:
     """May ``message`` go out at ``now``? (合法合规催收)
+
+    The default plugins: ``compliance`` (contact hours, attempts in a window) and
+    ``demands``, which holds a demand or task whose money still owed is all under a
+    dunning stop that day (暂缓催收, ``account.pauses``) until the day after the stop's
+    last (a stop ended early makes it due again at once).
 
     **Result:** all results are collected: if any says ``allowed=False`` the message is
     held until the latest ``hold_until`` given. Return None to have no opinion.

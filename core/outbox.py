@@ -185,18 +185,21 @@ class Dispatcher:
         """The text to send: a demand states what is owed when it is sent.
 
         The queued text was written when the cycle queued the demand; a payment, credit
-        note, dispute or write-off since then changes what may be demanded. The demand is
-        written again, by the same template plugins, for the undisputed money still open
-        on the invoices it is about, as of the sending day; its deadline stands. When
-        nothing changed (the same text for the day it was queued) it goes as queued.
-        Tasks and messages about no invoices go as queued.
+        note, dispute, write-off, dunning stop or hand-off since then changes what may be
+        demanded. The demand is written again, by the same template plugins, for the
+        undisputed money still open on the invoices it is about that may be chased on
+        the sending day (``AccountView.chaseable``: not under a stop, not with a party),
+        as of that day; its deadline stands. When nothing changed (the same text for the
+        day it was queued) it goes as queued. Tasks and messages about no invoices go as
+        queued.
         """
         as_queued = RenderedMessage(subject=message.subject, body=message.body)
         if message.kind not in DEMANDS or not message.invoice_ids:
             return as_queued
         queued = self._queued(account, message.message_id)
         chosen = set(message.invoice_ids)
-        invoices = tuple(i for i in view.demandable() if i.invoice_id in chosen)
+        invoices = tuple(i for i in view.chaseable(today_in(view.timezone, now))
+                         if i.invoice_id in chosen)
         if queued is None or not invoices:
             # Nothing left: a plugin kept it (huikuan_message_obsolete), as queued.
             return as_queued

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal
@@ -26,20 +26,28 @@ import pluggy
 
 from huikuan.core.postal import address_lines
 from huikuan.core.vocabulary import (
+    CASE_STATUSES,
     CLASSES,
     CONTACT_CHANNELS,
+    COST_KINDS,
     DEMANDS,
     GRADES,
+    GUARANTEE_KINDS,
+    HANDOFF_TO,
     MESSAGE_CHANNELS,
     MESSAGE_KINDS,
     STAGES,
     TASKS,
+    CaseStatus,
     Commitment,
     ContactChannel,
     ContactOutcome,
+    CostKind,
     Demand,
     Direction,
     Grade,
+    GuaranteeKind,
+    HandoffTo,
     Language,
     MessageChannel,
     MessageKind,
@@ -81,7 +89,7 @@ class Settings:
 class RatePeriod:
     """An annual interest rate in force from ``from_on`` (inclusive) until the next starts.
 
-    .. versionadded:: 1.1
+    .. versionadded:: 0.3
     """
 
     from_on: date
@@ -93,7 +101,7 @@ class ContestedSpan:
     """An amount in dispute (争议) from ``raised_on`` until ``resolved_on`` (exclusive;
     still open when None).
 
-    .. versionadded:: 1.1
+    .. versionadded:: 0.3
     """
 
     amount: Decimal
@@ -121,20 +129,20 @@ class InvoiceView:
     """(business date, change of the open amount), the first the amount on its issue date:
     the open amount on any day (for interest day by day). Empty: ``open_amount`` throughout.
 
-    .. versionadded:: 1.1"""
+    .. versionadded:: 0.3"""
     contested: tuple[ContestedSpan, ...] = ()
     """The disputes on this invoice with their dates. Empty: ``disputed_amount`` throughout.
 
-    .. versionadded:: 1.1"""
+    .. versionadded:: 0.3"""
     write_offs: tuple[tuple[date, Decimal], ...] = ()
     """(business date, amount) of each write-off (核销) of this invoice, in the order
     recorded; ``written_off`` is their sum.
 
-    .. versionadded:: 1.1"""
+    .. versionadded:: 0.3"""
     recovered: Decimal = Decimal(0)
     """Money received on the written-off part after it was written off (a recovery).
 
-    .. versionadded:: 1.1"""
+    .. versionadded:: 0.3"""
 
     @property
     def written_off_in_full(self) -> date | None:
@@ -257,6 +265,77 @@ class FilingView:
 
 
 @dataclass(frozen=True)
+class PauseView:
+    """A dunning stop (暂缓催收): no demand and no step of the ladder for its invoices (all
+    of the account's, new ones too, when ``invoice_ids`` is empty) from ``from_on``
+    through ``until_on``, or through the day before ``ended_on`` when it was ended early.
+
+    .. versionadded:: 0.3
+    """
+
+    pause_id: str
+    reason: str
+    from_on: date
+    until_on: date | None = None
+    """The last day it holds (inclusive); None: until it is ended."""
+    invoice_ids: tuple[str, ...] = ()
+    """The invoices it stops; empty: the whole account."""
+    ended_on: date | None = None
+    """Ended early: from this day on it holds no more."""
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day the stop holds (before ``from_on`` if it was ended before it
+        began); None while no end is set."""
+        ends = [d for d in (self.until_on,
+                            self.ended_on - timedelta(days=1) if self.ended_on else None)
+                if d is not None]
+        return min(ends) if ends else None
+
+    def holds_on(self, day: date) -> bool:
+        last = self.last_day
+        return self.from_on <= day and (last is None or day <= last)
+
+    def covers(self, invoice_id: str) -> bool:
+        return not self.invoice_ids or invoice_id in self.invoice_ids
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A hand-off (移交) as a case: the claim on ``invoice_ids`` given to an agency, a
+    lawyer, a court, an arbitration or the company's own legal department. From
+    ``handed_on`` the party pursues those invoices and the ladder leaves them alone;
+    only a case ``returned`` (on ``returned_on``) gives them back to it. A case settled
+    or closed keeps them: what is still owed then is for a write-off or another hand-off.
+
+    .. versionadded:: 0.3
+    """
+
+    handoff_id: str
+    to: HandoffTo
+    handed_on: date
+    invoice_ids: tuple[str, ...]
+    """The invoices handed off (without a list, every invoice open on ``handed_on``)."""
+    status: CaseStatus = "handed_off"
+    party: str | None = None
+    reference: str | None = None
+    case_number: str | None = None
+    filed_on: date | None = None
+    """The day the suit or arbitration was filed (起诉/申请仲裁), if it was."""
+    recovered: Decimal = Decimal(0)
+    """What the party reports recovered, added up over the updates (information: the
+    money itself comes in as payments)."""
+    returned_on: date | None = None
+
+    def holds_on(self, day: date) -> bool:
+        """Whether the party has the invoices on ``day``."""
+        return self.handed_on <= day and (self.returned_on is None or day < self.returned_on)
+
+    def covers(self, invoice_id: str) -> bool:
+        return invoice_id in self.invoice_ids
+
+
+@dataclass(frozen=True)
 class AccountView:
     """A customer's account as plugins see it: read-only, taken just before the decision."""
 
@@ -295,7 +374,17 @@ class AccountView:
     ``postal_code``, ``country``; only ``line1`` is sure to be there), or None;
     :func:`address_lines` prints it.
 
-    .. versionadded:: 1.1
+    .. versionadded:: 0.3
+    """
+    pauses: tuple[PauseView, ...] = ()
+    """Dunning stops (暂缓催收), in the order recorded, ended and past ones too.
+
+    .. versionadded:: 0.3
+    """
+    cases: tuple[CaseView, ...] = ()
+    """Hand-offs (移交) as cases, in the order recorded, returned ones too.
+
+    .. versionadded:: 0.3
     """
 
     @property
@@ -333,6 +422,31 @@ class AccountView:
             (i.undisputed_open for i in self.demandable() if i.due_on < as_of), Decimal(0)
         )
 
+    def pause_of(self, invoice_id: str, day: date) -> PauseView | None:
+        """The dunning stop holding ``invoice_id`` on ``day``, if one does.
+
+        .. versionadded:: 0.3"""
+        return next((p for p in self.pauses if p.holds_on(day) and p.covers(invoice_id)),
+                    None)
+
+    def case_of(self, invoice_id: str, day: date) -> CaseView | None:
+        """The case that has ``invoice_id`` on ``day``, if it is handed off.
+
+        .. versionadded:: 0.3"""
+        return next((c for c in self.cases if c.holds_on(day) and c.covers(invoice_id)),
+                    None)
+
+    def chaseable(self, day: date) -> list[InvoiceView]:
+        """What huikuan itself may chase on ``day``: the demandable invoices (oldest due
+        first) neither under a dunning stop that day nor handed off to a party.
+
+        .. versionadded:: 0.3"""
+        demandable = self.demandable()
+        if not self.pauses and not self.cases:
+            return demandable
+        return [i for i in demandable if self.pause_of(i.invoice_id, day) is None
+                and self.case_of(i.invoice_id, day) is None]
+
 
 # --------------------------------------------------------------------------- what plugins return
 
@@ -360,7 +474,7 @@ class ClassStep:
     """From ``from_on`` (inclusive) an invoice is in ``receivable_class``, until the next
     step of its schedule.
 
-    .. versionadded:: 1.1
+    .. versionadded:: 0.3
     """
 
     from_on: date
@@ -376,7 +490,7 @@ class ClassSchedule:
     settled, so a payment changes no schedule; a write-off that settles it may (the
     default plugin makes it ``dead`` from that day).
 
-    .. versionadded:: 1.1
+    .. versionadded:: 0.3
     """
 
     steps: tuple[ClassStep, ...]
@@ -571,16 +685,18 @@ class PromiseVerdict:
 
 
 __all__ = [
-    "CLASSES", "CONTACT_CHANNELS", "DEMANDS", "GRADES", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
-    "STAGES", "TASKS", "AccountView", "ClassSchedule", "ClassStep",
-    "Commitment", "CommitmentOutcome", "ContactChannel",
-    "ContactOutcome", "ContactVerdict", "ContactView", "ContestedSpan", "CreditDecision",
-    "CreditPosition",
+    "CASE_STATUSES", "CLASSES", "CONTACT_CHANNELS", "COST_KINDS", "DEMANDS", "GRADES",
+    "GUARANTEE_KINDS", "HANDOFF_TO", "MESSAGE_CHANNELS",
+    "MESSAGE_KINDS", "STAGES", "TASKS", "AccountView", "CaseStatus", "CaseView",
+    "ClassSchedule", "ClassStep", "Commitment",
+    "CommitmentOutcome", "ContactChannel",
+    "ContactOutcome", "ContactVerdict", "ContactView", "ContestedSpan", "CostKind",
+    "CreditDecision", "CreditPosition",
     "DeliveryError", "DeliveryReceipt", "Demand", "Direction", "EscalationDecision",
-    "FilingView", "Grade",
+    "FilingView", "Grade", "GuaranteeKind", "HandoffTo",
     "InstallmentView", "InterestCharge", "InvoiceView", "Language", "MessageChannel",
     "MessageDraft", "MessageKind", "MessageRequest", "MessageStatus", "MessageView",
-    "ObsoleteVerdict", "OutgoingMessage", "PaymentView", "PlanStatus", "PlanView",
+    "ObsoleteVerdict", "OutgoingMessage", "PauseView", "PaymentView", "PlanStatus", "PlanView",
     "PromiseStatus", "PromiseVerdict", "PromiseView", "RatePeriod", "ReceivableClass",
     "RenderedMessage", "ReportedSignal",
     "RiskAssessment", "Settings", "Signal", "Stage", "Task", "WorkPriority", "address_lines",

@@ -229,12 +229,14 @@ def view_of(account: Any) -> AccountView:
     aggregate records only those of :mod:`huikuan.core.vocabulary`.
     """
     from huikuan.core.plugin import (
+        CaseView,
         ContactView,
         ContestedSpan,
         FilingView,
         InstallmentView,
         InvoiceView,
         MessageView,
+        PauseView,
         PaymentView,
         PlanView,
         PromiseView,
@@ -333,4 +335,18 @@ def view_of(account: Any) -> AccountView:
             for f in account.filings
         ),
         address=dict(account.address) if account.address is not None else None,
+        pauses=tuple(
+            PauseView(pause_id=p["pause_id"], reason=p["reason"], from_on=p["from_on"],
+                      until_on=p["until_on"], invoice_ids=tuple(p["invoice_ids"] or ()),
+                      ended_on=p["ended_on"])
+            for p in account.pauses.values()
+        ),
+        cases=tuple(
+            CaseView(handoff_id=c["handoff_id"], to=c["to"], handed_on=c["handed_on"],
+                     invoice_ids=tuple(c["invoice_ids"]), status=c["status"],
+                     party=c["party"], reference=c["reference"],
+                     case_number=c["case_number"], filed_on=c["filed_on"],
+                     recovered=c["recovered"], returned_on=c["returned_on"])
+            for c in account.cases.values()
+        ),
     )

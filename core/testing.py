@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from huikuan.core.plugin import (
     AccountView,
+    CaseView,
     ContactView,
     CreditPosition,
     FilingView,
@@ -46,6 +47,7 @@ from huikuan.core.plugin import (
     MessageRequest,
     MessageView,
     OutgoingMessage,
+    PauseView,
     PaymentView,
     PlanView,
     PromiseView,
@@ -170,10 +172,32 @@ def filing_view(**fields: Any) -> FilingView:
     return _built(FilingView(kind="litigation", filed_on=date(2026, 6, 1)), fields)
 
 
+def pause_view(**fields: Any) -> PauseView:
+    """A dunning stop ``P-1`` of the whole account from 2026-02-01 through 2026-02-28;
+    give ``invoice_ids`` to stop some invoices only, ``ended_on`` for one ended early.
+
+    .. versionadded:: 0.3
+    """
+    default = PauseView(pause_id="P-1", reason="customer's audit", from_on=date(2026, 2, 1),
+                        until_on=date(2026, 2, 28))
+    return _built(default, fields)
+
+
+def case_view(**fields: Any) -> CaseView:
+    """A hand-off ``H-1`` of ``I-1`` to an agency on 2026-03-01, not yet updated; give
+    ``status="returned"`` and ``returned_on`` for one back on the ladder.
+
+    .. versionadded:: 0.3
+    """
+    default = CaseView(handoff_id="H-1", to="agency", handed_on=date(2026, 3, 1),
+                       invoice_ids=("I-1",))
+    return _built(default, fields, ("recovered",))
+
+
 def account_view(**fields: Any) -> AccountView:
     """A customer's account: ``C-1``, CNY, 30-day terms, no credit limit, Asia/Shanghai,
     zh-CN, stage ``none``, risk 0 (grade A), and nothing recorded (no invoices, payments,
-    promises, plans, contacts, messages or filings) unless given."""
+    promises, plans, contacts, messages, filings, stops or cases) unless given."""
     default = AccountView(
         customer_id="C-1", name="华东贸易有限公司", currency="CNY", payment_terms_days=30,
         credit_limit=None, credit_grade=None, timezone="Asia/Shanghai", collector=None,
@@ -237,8 +261,10 @@ def policy_host(plugins: Mapping[str, object] | None = None, *,
 
 
 __all__ = [
-    "DAY", "account_view", "contact_view", "credit_position", "filing_view", "invoice_view",
+    "DAY", "account_view", "case_view", "contact_view", "credit_position", "filing_view",
+    "invoice_view",
     "message_draft",
-    "message_request", "message_view", "outgoing_message", "payment_view", "plan_view",
+    "message_request", "message_view", "outgoing_message", "pause_view", "payment_view",
+    "plan_view",
     "policy_host", "promise_view", "reported_signal", "settings",
 ]

@@ -51,6 +51,23 @@ Commitment = Literal["promise_kept", "promise_broken", "installment_missed"]
 
 Language = Literal["zh-CN", "en"]
 
+HandoffTo = Literal["agency", "lawyer", "litigation", "arbitration", "internal_legal"]
+"""Who a case is handed to (移交): a collection agency (委托催收机构), a lawyer (律师), a
+suit (诉讼), an arbitration (仲裁), or the company's own legal department (法务部)."""
+
+CaseStatus = Literal["handed_off", "accepted", "filed", "hearing", "judgment", "enforcement",
+                     "settled", "closed", "returned"]
+"""Where a case handed off stands: ``handed_off`` until the first update; ``returned``
+gives its invoices back to the ladder."""
+
+CostKind = Literal["postage", "phone", "travel", "agency_fee", "legal_fee", "court_fee",
+                   "other"]
+"""What a collection cost (催收成本) was spent on."""
+
+GuaranteeKind = Literal["personal", "corporate", "pledge", "mortgage"]
+"""A guarantee (担保): of a person (the controlling person's), of a related company, a
+pledge (质押) or a mortgage (抵押)."""
+
 STAGES: tuple[Stage, ...] = get_args(Stage)
 CLASSES: tuple[ReceivableClass, ...] = get_args(ReceivableClass)
 GRADES: tuple[Grade, ...] = get_args(Grade)
@@ -59,10 +76,16 @@ TASKS: tuple[Task, ...] = get_args(Task)
 MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
 MESSAGE_CHANNELS: tuple[MessageChannel, ...] = get_args(MessageChannel)
 CONTACT_CHANNELS: tuple[ContactChannel, ...] = get_args(ContactChannel)
+HANDOFF_TO: tuple[HandoffTo, ...] = get_args(HandoffTo)
+CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
+COST_KINDS: tuple[CostKind, ...] = get_args(CostKind)
+GUARANTEE_KINDS: tuple[GuaranteeKind, ...] = get_args(GuaranteeKind)
 
 __all__ = [
-    "CLASSES", "CONTACT_CHANNELS", "DEMANDS", "GRADES", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
-    "STAGES", "TASKS", "Commitment", "ContactChannel", "ContactOutcome", "Demand", "Direction",
-    "Grade", "Language", "MessageChannel", "MessageKind", "MessageStatus", "PlanStatus",
+    "CASE_STATUSES", "CLASSES", "CONTACT_CHANNELS", "COST_KINDS", "DEMANDS", "GRADES",
+    "GUARANTEE_KINDS", "HANDOFF_TO", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
+    "STAGES", "TASKS", "CaseStatus", "Commitment", "ContactChannel", "ContactOutcome",
+    "CostKind", "Demand", "Direction", "Grade", "GuaranteeKind", "HandoffTo", "Language",
+    "MessageChannel", "MessageKind", "MessageStatus", "PlanStatus",
     "PromiseStatus", "ReceivableClass", "Stage", "Task",
 ]

@@ -29,6 +29,15 @@ jumping to where the calendar alone would put it. Kept promises stop the clock t
 the time granted. ``based_on`` records ``days_paused`` and the commitments that
 stopped it.
 
+Dunning stops (暂缓催收) and hand-offs (移交) take money off the ladder: an invoice under
+a stop on the day, or handed off to a party (until the case is returned), is neither
+counted nor demanded; the ladder climbs for the rest alone (days from the oldest of
+the rest), and when nothing else is owed it stands where it is, supply hold and all.
+As for a covering promise, the clock stops: the days an invoice was stopped or with a
+party do not count toward its steps, so when the stop ends (or the case comes back)
+the ladder resumes where it stood, step by step (``based_on`` names them in
+``paused_by``, and the invoices left alone in ``not_chased``).
+
 Whenever the account passes over steps (after any gap: cycles not run, a commitment
 that did not cover), the debtor is never left without the written demand of the step
 reached: if the step reached sends no demand (``hold``, ``handoff``: tasks only), the
@@ -49,6 +58,9 @@ demand of the highest step passed over goes with it (based_on ``demand_of``).
     risk_grades = []                   # …risk grade among these (empty: any)
     credit_grades = []                 # …credit grade among these
     tags = []                          # …the customer has one of these tags
+    handoff_to = "agency"              # a hand-off review task proposes a case for this
+                                       # party (agency lawyer litigation arbitration
+                                       # internal_legal)
 
     [escalation.ladders.E]             # a whole ladder of its own for credit grade E
     steps = [ ... ]
@@ -67,10 +79,14 @@ from huikuan.core.plugin import (
     STAGES,
     AccountView,
     EscalationDecision,
+    InvoiceView,
     MessageRequest,
     Settings,
     hookimpl,
 )
+
+Span = tuple[date, date, str]
+"""(first day, last day, what): days on which the ladder's clock stood still."""
 
 # The contract's default policy.
 DEFAULT_STEPS: list[dict[str, Any]] = [
@@ -142,14 +158,38 @@ def commitments(account: AccountView) -> list[Commitment]:
 def overdue_on(account: AccountView, day: date) -> Decimal:
     """The undisputed amount overdue at the end of ``day``, as the facts known now give
     it: what is open now on the invoices due before it, plus what was paid on them after
-    it (disputes, credits and write-offs are taken as they stand now)."""
+    it (disputes, credits and write-offs are taken as they stand now). Money under a
+    dunning stop that day, or with a party, is not counted: no commitment need cover it."""
     later: dict[str, Decimal] = {}
     for payment in account.payments:
         if payment.bounced_on is None and payment.received_on > day:
             for invoice_id, amount in payment.allocations.items():
                 later[invoice_id] = later.get(invoice_id, Decimal(0)) + amount
     return sum((max(Decimal(0), i.undisputed_open + later.get(i.invoice_id, Decimal(0)))
-                for i in account.invoices if i.due_on < day), Decimal(0))
+                for i in account.invoices if i.due_on < day and not _stopped(account, i, day)),
+               Decimal(0))
+
+
+def _stopped(account: AccountView, invoice: InvoiceView, day: date) -> bool:
+    if not account.pauses and not account.cases:
+        return False
+    return (account.pause_of(invoice.invoice_id, day) is not None
+            or account.case_of(invoice.invoice_id, day) is not None)
+
+
+def stops(account: AccountView, invoice: InvoiceView, as_of: date) -> list[Span]:
+    """The days through ``as_of`` on which ``invoice`` was under a dunning stop or with a
+    party (handed off, until the case was returned), as (first, last, what) spans."""
+    spans: list[Span] = []
+    for pause in account.pauses:
+        if pause.covers(invoice.invoice_id):
+            spans.append((pause.from_on, min(pause.last_day or as_of, as_of),
+                          f"dunning stop {pause.pause_id}"))
+    for case in account.cases:
+        if case.covers(invoice.invoice_id):
+            last = case.returned_on - timedelta(days=1) if case.returned_on else as_of
+            spans.append((case.handed_on, min(last, as_of), f"hand-off {case.handoff_id}"))
+    return spans
 
 
 def promised_on(account: AccountView, day: date, found: Sequence[Commitment]) -> Decimal:
@@ -185,13 +225,16 @@ def suspension(account: AccountView, as_of: date, share: Decimal = Decimal(1)) -
     return None
 
 
-def paused(account: AccountView, since: date, as_of: date,
-           share: Decimal) -> tuple[int, list[str]]:
+def paused(account: AccountView, since: date, as_of: date, share: Decimal,
+           other: Sequence[Span] = ()) -> tuple[int, list[str]]:
     """The days after ``since`` through ``as_of`` on which the clock stood still (a
-    covering commitment ran), and which commitments stopped it."""
+    covering commitment ran, or one of the ``other`` spans: a dunning stop, a hand-off),
+    and what stopped it."""
     found = commitments(account)
-    spans = sorted((max(c.start, since + timedelta(days=1)), min(c.end, as_of), c.ref)
-                   for c in found if covers(account, c, as_of, found, share))
+    first = since + timedelta(days=1)
+    spans = sorted([(max(c.start, first), min(c.end, as_of), c.ref)
+                    for c in found if covers(account, c, as_of, found, share)]
+                   + [(max(start, first), min(end, as_of), ref) for start, end, ref in other])
     days, reached, refs = 0, since, []
     for start, end, ref in spans:
         start = max(start, reached + timedelta(days=1))
@@ -232,12 +275,23 @@ def huikuan_escalation(
     share = min_cover(settings)
     if suspension(account, as_of, share):
         return None
+    # Money under a dunning stop today, or with a party, is not chased: the ladder
+    # climbs for the rest alone, and stands where it is when nothing else is owed.
+    chaseable = account.chaseable(as_of)
+    chased = {i.invoice_id for i in chaseable}
+    left = {i.invoice_id: _why_left(account, i, as_of) for i in demandable
+            if i.invoice_id not in chased}
+    if not chaseable:
+        return EscalationDecision(stage=account.stage, supply_hold=None,
+                                  based_on={"reason": "nothing owed is left to chase",
+                                            "not_chased": left})
     name, steps = ladder_for(account, settings)
-    oldest = demandable[0]
+    oldest = chaseable[0]
     calendar_days = (as_of - oldest.due_on).days
-    stopped, stopped_by = paused(account, oldest.due_on, as_of, share)
+    stopped, stopped_by = paused(account, oldest.due_on, as_of, share,
+                                 stops(account, oldest, as_of))
     days = calendar_days - stopped
-    overdue = account.undisputed_overdue(as_of)
+    overdue = sum((i.undisputed_open for i in chaseable if i.due_on < as_of), Decimal(0))
     reached = [s for s in steps if int(s["days"]) <= days and _applies(s, account, overdue)]
     target = reached[-1] if reached else None
     based_on: dict[str, Any] = {
@@ -248,6 +302,8 @@ def huikuan_escalation(
     if stopped:
         based_on.update(calendar_days=calendar_days, days_paused=stopped,
                         paused_by=stopped_by, promise_min_cover=str(share))
+    if left:
+        based_on["not_chased"] = left
     hold = any(s.get("supply_hold") for s in reached)
     current = STAGES.index(account.stage) if account.stage in STAGES else 0
     if target is None or STAGES.index(target["stage"]) < current:
@@ -267,7 +323,7 @@ def huikuan_escalation(
     # The message demands what is overdue; a reminder (a step before the due date) names
     # what falls due by the step's day.
     horizon = int(target["days"])
-    invoice_ids = [i.invoice_id for i in demandable
+    invoice_ids = [i.invoice_id for i in chaseable
                    if (i.due_on < as_of if horizon > 0 else (i.due_on - as_of).days <= -horizon)]
     requests = requests_for(target, invoice_ids)
     if STAGES.index(target["stage"]) > current and not _demands(target):
@@ -278,10 +334,22 @@ def huikuan_escalation(
             demand = {"messages": demanding[-1].get("messages", [])}
             requests = requests_for(demand, invoice_ids) + requests
             based_on["demand_of"] = demanding[-1]["stage"]
+    if any(r.kind == "handoff_review" for r in requests):
+        # The case the hand-off review proposes (a manager accepts it by posting it
+        # as a hand-off): to whom, as the step says.
+        based_on["handoff_to"] = str(target.get("handoff_to", "agency"))
     return EscalationDecision(
         stage=target["stage"], skipped=skipped, messages=tuple(requests),
         supply_hold=hold, based_on={**based_on, "step_days": horizon},
     )
+
+
+def _why_left(account: AccountView, invoice: InvoiceView, as_of: date) -> str:
+    pause = account.pause_of(invoice.invoice_id, as_of)
+    if pause is not None:
+        return f"dunning stop {pause.pause_id} until {pause.last_day or 'ended'}"
+    case = account.case_of(invoice.invoice_id, as_of)
+    return f"hand-off {case.handoff_id} ({case.to})" if case else ""
 
 
 def _demands(step: Mapping[str, Any]) -> bool:
@@ -310,10 +378,16 @@ def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -
     for invoice in demandable:
         days.append(invoice.due_on + one)
         days += [invoice.due_on + timedelta(days=int(step["days"])) for step in steps]
+    # A dunning stop starts, and ends (the day after its last).
+    days += [p.from_on for p in account.pauses]
+    days += [p.last_day + one for p in account.pauses if p.last_day is not None]
     # With the clock stopped for a while, each step comes that many days later.
-    oldest = demandable[0]
-    share = min_cover(settings)
-    counted = (as_of - oldest.due_on).days - paused(account, oldest.due_on, as_of, share)[0]
-    days += [as_of + timedelta(days=int(step["days"]) - counted) for step in steps
-             if int(step["days"]) > counted]
+    chaseable = account.chaseable(as_of)
+    if chaseable:
+        oldest = chaseable[0]
+        share = min_cover(settings)
+        counted = (as_of - oldest.due_on).days - paused(
+            account, oldest.due_on, as_of, share, stops(account, oldest, as_of))[0]
+        days += [as_of + timedelta(days=int(step["days"]) - counted) for step in steps
+                 if int(step["days"]) > counted]
     return min((d for d in days if d > as_of), default=None)

@@ -2,12 +2,14 @@
 
 The score adds the overdue amount (log scale), the days past due, the risk grade,
 promises falling due today, promises the review flagged and tasks the ladder queued;
-the reasons say why.
+the reasons say why. Money under a dunning stop (暂缓催收) or handed off to a party is not
+counted: the stop (with its last day and reason) and the case are named in the reasons.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from huikuan.core.plugin import AccountView, Settings, WorkPriority, hookimpl
 
@@ -18,8 +20,10 @@ GRADE_POINTS = {"A": 0, "B": 5, "C": 10, "D": 20, "E": 30}
 def huikuan_worklist_priority(
     account: AccountView, as_of: date, settings: Settings
 ) -> WorkPriority:
-    overdue = account.undisputed_overdue(as_of)
-    demandable = account.demandable()
+    # Money under a dunning stop today or with a party is not the collector's to chase:
+    # it is named in the reasons, not counted in the score.
+    demandable = account.chaseable(as_of)
+    overdue = sum((i.undisputed_open for i in demandable if i.due_on < as_of), Decimal(0))
     days = max((i.days_overdue(as_of) for i in demandable), default=0)
     reasons = []
     score = 0
@@ -46,11 +50,28 @@ def huikuan_worklist_priority(
     if tasks:
         score += 10
         reasons.append(f"ladder task: {tasks[-1].kind}")
+    pauses = [p for p in account.pauses if p.holds_on(as_of)]
+    for pause in account.pauses:
+        if pause.last_day is not None and pause.last_day < max(as_of, pause.from_on):
+            continue  # over, or ended before it began
+        begins = f" from {pause.from_on}" if pause.from_on > as_of else ""
+        reasons.append(f"dunning stop {pause.pause_id}{begins} until "
+                       f"{pause.last_day or 'ended'}: {pause.reason}")
+    cases = [c for c in account.cases if c.holds_on(as_of)]
+    for case in cases:
+        number = f" {case.case_number}" if case.case_number else ""
+        party = f" {case.party}" if case.party else ""
+        reasons.append(f"handed off to {case.to}{party}: case {case.handoff_id}{number}, "
+                       f"{case.status}")
     action = {
         "none": "no action", "reminded": "check payment arrives", "notice": "call",
         "warning": "call and visit", "hold": "visit; supply on hold",
         "lawyer_letter": "escalate: legal", "handoff": "hand off: agency or litigation",
     }.get(account.stage, "call")
+    if overdue <= 0 and cases:  # what is overdue is all with a party (or stopped)
+        action = "follow the case"
+    elif overdue <= 0 and pauses:
+        action = "wait: dunning stopped"
     if due_today:
         action = "confirm promised payment"
     return WorkPriority(score=score, reasons=tuple(reasons), suggested_action=action)
@@ -69,4 +90,7 @@ def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -
     for promise in account.promises:
         if promise.status == "pending":
             days += [promise.due_on, promise.due_on + one]
+    # A dunning stop shows from its first day to its last.
+    days += [p.from_on for p in account.pauses]
+    days += [p.last_day + one for p in account.pauses if p.last_day is not None]
     return min((d for d in days if d > as_of), default=None)

@@ -24,6 +24,7 @@ from huikuan.core.ledger import Ledger, event_data, master_answer
 from huikuan.core.money import zero
 from huikuan.core.plugin import CreditPosition
 from huikuan.core.worklist import queue
+from huikuan.projections.casefile import proposal, shown, shown_of
 from huikuan.projections.customers import (
     MAX_LIMIT,
     CustomerFilter,
@@ -271,7 +272,20 @@ class Views:
                            {"score": score, "grade": grade, "signals": json.loads(signals)}, day)
         # The master data from the account itself: the read tables keep only what they
         # sort and filter on (no contacts, no address).
-        return {**summary, **self.ledger.master_data(customer_id, on=day)}
+        return {**summary, **self.ledger.master_data(customer_id, on=day),
+                **self._case_file(customer_id, day)}
+
+    def _case_file(self, customer_id: str, day: date) -> dict[str, Any]:
+        """The customer's dunning stops, cases, guarantees and costs per currency."""
+        rows = self._q("SELECT pauses, cases, guarantees FROM hk_case_files "
+                       "WHERE customer_id = ?", (customer_id,))
+        pauses, cases, guarantees = ((json.loads(v) for v in rows[0]) if rows
+                                     else ([], [], []))
+        costs = {currency: (from_minor(int(total), currency), int(count))
+                 for currency, total, count in self._q(
+                     "SELECT currency, SUM(amount_minor), COUNT(*) FROM hk_costs "
+                     "WHERE customer_id = ? GROUP BY currency", (customer_id,))}
+        return shown(pauses, cases, guarantees, costs, day)
 
     def credit_position(self, customer_id: str) -> CreditPosition:
         """The figures a credit check rests on; the plugins decide
@@ -363,11 +377,15 @@ class Views:
             raise NotFound(f"no message {message_id!r}", field="message_id")
         m, c, k, ch, s, d, subj, body, recipient, attempts = rows[0]
         # The proof of delivery, from the account itself: rarely asked, one per message.
-        delivery = self.ledger.account(c).demand_deliveries.get(m)
-        return {"message_id": m, "customer_id": c, "kind": k, "channel": ch, "status": s,
-                "created_on": date.fromisoformat(d), "subject": subj, "body": body,
-                "recipient": recipient, "attempts": attempts,
-                "delivery": dict(delivery) if delivery is not None else None}
+        account = self.ledger.account(c)
+        delivery = account.demand_deliveries.get(m)
+        found = {"message_id": m, "customer_id": c, "kind": k, "channel": ch, "status": s,
+                 "created_on": date.fromisoformat(d), "subject": subj, "body": body,
+                 "recipient": recipient, "attempts": attempts,
+                 "delivery": dict(delivery) if delivery is not None else None}
+        if k == "handoff_review":
+            found["proposal"] = proposal(self.ledger, account, m)
+        return found
 
     # ---- limitation
 
@@ -504,8 +522,10 @@ def summary_of(account: Account, as_of: date) -> dict[str, Any]:
     ]
     risk = {"score": account.risk["score"], "grade": account.risk["grade"],
             "signals": list(account.risk["signals"])}
-    return _summary(account.customer_id, account.name, account.currency, invoices,
-                    account.unapplied_credit, account.stage, account.supply_hold, risk, as_of)
+    summary = _summary(account.customer_id, account.name, account.currency, invoices,
+                       account.unapplied_credit, account.stage, account.supply_hold, risk,
+                       as_of)
+    return {**summary, **shown_of(account, as_of)}
 
 
 def _summary(customer_id: str, name: str, currency: str, invoices: list[dict[str, Any]],

@@ -32,6 +32,10 @@ Tables (amounts are integers in the currency's minor unit):
   sums a few thousand rows however many invoices there are (an invoice with a
   schedule counts under its schedule written relative to its due date, the same for
   every invoice under one policy, and the class is read off it for the date asked);
+- ``hk_costs``: every collection cost (催收成本): customer, the collector then, date,
+  amount in its own currency, kind, the case it was spent on;
+- ``hk_case_files``: per customer with any, its dunning stops, cases and guarantees
+  (JSON, see ``projections.casefile``);
 - ``hk_tracking``, ``hk_meta``: the position in the event log; the last cycle date and
   the date the worklist was last computed for.
 
@@ -62,6 +66,7 @@ from huikuan.core.ledger import Ledger, project
 from huikuan.core.money import minor_units
 from huikuan.core.plugin import AccountView
 from huikuan.core.policy import view_of
+from huikuan.projections.casefile import CASE_FILE_EVENTS, case_file_row, cost_row
 from huikuan.projections.db import ViewDatabase
 
 log = structlog.get_logger("huikuan.projections")
@@ -69,14 +74,14 @@ log = structlog.get_logger("huikuan.projections")
 TRACKING_NAME = "views"
 # The shape of the tables below. Views built by an older huikuan are thrown away and
 # folded again from the events when it changes: they are derived, never the record.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"  # 4: class schedules, recoveries, the customer list; 5: hk_costs, hk_case_files
 # In hk_accounts.review_from: review at the next cycle; review only when a fact comes.
 REVIEW_NOW, REVIEW_NEVER = "", "9999-12-31"
 
 TABLES = (
     "hk_tracking", "hk_meta", "hk_accounts", "hk_invoices", "hk_movements",
     "hk_class_changes", "hk_class_schedule", "hk_recoveries", "hk_messages", "hk_promises",
-    "hk_worklist", "hk_open_by_due",
+    "hk_worklist", "hk_open_by_due", "hk_costs", "hk_case_files",
 )
 
 DDL = [
@@ -139,6 +144,15 @@ DDL = [
         priority INTEGER NOT NULL, reasons TEXT NOT NULL, suggested_action TEXT NOT NULL,
         overdue_minor BIGINT NOT NULL, currency TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS hk_worklist_rank ON hk_worklist (collector, priority)",
+    """CREATE TABLE IF NOT EXISTS hk_costs (
+        customer_id TEXT NOT NULL, cost_id TEXT NOT NULL, collector TEXT,
+        incurred_on TEXT NOT NULL, amount_minor BIGINT NOT NULL, currency TEXT NOT NULL,
+        kind TEXT NOT NULL, handoff_id TEXT, position BIGINT NOT NULL,
+        PRIMARY KEY (customer_id, cost_id))""",
+    "CREATE INDEX IF NOT EXISTS hk_costs_date ON hk_costs (incurred_on)",
+    """CREATE TABLE IF NOT EXISTS hk_case_files (
+        customer_id TEXT PRIMARY KEY, pauses TEXT NOT NULL, cases TEXT NOT NULL,
+        guarantees TEXT NOT NULL)""",
 ]
 
 
@@ -164,6 +178,7 @@ class _Touched:
     invoices: set[str] | None = field(default_factory=set)
     promises: set[str] | None = field(default_factory=set)
     messages: set[str] | None = field(default_factory=set)
+    case_file: bool = False  # a stop, case or guarantee changed: rewrite hk_case_files
 
 
 @dataclass
@@ -177,6 +192,7 @@ class _Batch:
     schedules: dict[tuple[str, str], list[list[Any]]] = field(default_factory=dict)
     recoveries: list[tuple[str, str, str, str, int, int]] = field(default_factory=list)
     message_positions: dict[str, int] = field(default_factory=dict)
+    costs: list[tuple[Any, ...]] = field(default_factory=list)
     last_cycle: date | None = None
     refresh_for: date | None = None  # a cycle that reviewed every account: rank them all
 
@@ -369,6 +385,8 @@ class Projector:
                 for on, cls in steps])
             self.db.executemany(cur, "INSERT INTO hk_recoveries VALUES (?, ?, ?, ?, ?, ?)",
                                 batch.recoveries)
+            self.db.executemany(cur, "INSERT INTO hk_costs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                batch.costs)
             if batch.last_cycle:
                 self._set_meta(cur, "last_cycle", batch.last_cycle.isoformat())
             if batch.refresh_for:
@@ -444,6 +462,10 @@ class Projector:
             batch.recoveries.append((account.customer_id, invoice_id, account.currency,
                                      event.bounced_on.isoformat(),
                                      -to_minor(amount, account.currency), position))
+        if isinstance(event, CASE_FILE_EVENTS):
+            touched.case_file = True
+        if isinstance(event, Account.CostRecorded):
+            batch.costs.append(cost_row(account.customer_id, event, position))
 
     def _account_before(self, event: Any) -> Account:
         """The account as it stood just before ``event``: kept from an earlier batch if
@@ -477,6 +499,7 @@ class Projector:
         invoice_keys: list[tuple[str, str]] = []
         promise_keys: list[tuple[str, str]] = []
         whole_promises: list[tuple[str]] = []
+        case_files = [case_file_row(t.account) for t in batch.accounts.values() if t.case_file]
         # hk_open_by_due moves by what the rewritten rows count, less what they counted.
         open_by_due = self._open_before(cur, [t.account.customer_id
                                               for t in batch.accounts.values()])
@@ -563,6 +586,9 @@ class Projector:
                        promise_keys)
         db.executemany(cur, "INSERT INTO hk_promises VALUES (?, ?, ?, ?, ?, ?, ?)",
                        promise_rows)
+        db.executemany(cur, "DELETE FROM hk_case_files WHERE customer_id = ?",
+                       [(row[0],) for row in case_files])
+        db.executemany(cur, "INSERT INTO hk_case_files VALUES (?, ?, ?, ?)", case_files)
         changes = [(*key, delta) for key, delta in open_by_due.items() if delta]
         db.executemany(cur, """INSERT INTO hk_open_by_due VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (collector, currency, class, due_on)

@@ -35,6 +35,9 @@ TOPICS = {
     "huikuan:Account.DemandDelivered", "huikuan:Account.CreditOverridden",
     "huikuan:Account.ClassScheduled", "huikuan:Account.RecoveryReceived",
     "huikuan:Account.PromiseFlagged", "huikuan:Account.CustomerChanged",
+    "huikuan:Account.DunningPaused", "huikuan:Account.PauseEnded",
+    "huikuan:Account.HandedOff", "huikuan:Account.HandoffUpdated",
+    "huikuan:Account.CostRecorded", "huikuan:Account.GuaranteeRecorded",
 }
 
 
@@ -193,3 +196,35 @@ class Nobody:
 
     def accounts_due(self, as_of):
         return [], 1
+
+
+def test_an_account_with_its_case_work_snapshots_as_it_replays(store, ledger, customer):
+    from huikuan.core.case_commands import (
+        EndPause,
+        HandOff,
+        PauseDunning,
+        RecordCost,
+        RecordGuarantee,
+        UpdateHandoff,
+    )
+
+    customer()
+    ledger.execute("C-1", invoice("I-1", "100000.00", date(2026, 1, 1)))
+    ledger.execute("C-1", PauseDunning(pause_id="PA-1", reason="审计", from_on=date(2026, 2, 1),
+                                       until_on=date(2026, 2, 28)))
+    ledger.execute("C-1", EndPause(pause_id="PA-1", ended_on=date(2026, 2, 10)))
+    ledger.execute("C-1", HandOff(handoff_id="H-1", to="litigation", handed_on=date(2026, 3, 1),
+                                  filed_on=date(2026, 3, 5)))
+    ledger.execute("C-1", UpdateHandoff(handoff_id="H-1", on=date(2026, 4, 1),
+                                        status="judgment", recovered_amount="10.00"))
+    ledger.execute("C-1", RecordGuarantee(guarantee_id="G-1", kind="mortgage",
+                                          given_on=date(2026, 2, 2), guarantor="某某公司"))
+    for n in range(100):
+        ledger.execute("C-1", RecordCost(cost_id=f"CO-{n}", amount="1.00", currency="HKD",
+                                         incurred_on=date(2026, 3, 2), kind="postage"))
+    assert [s.originator_version for s in ledger.snapshots.get(account_id("C-1"))] == [100]
+    from_snapshot = store.open().account("C-1")
+    from_events = Account.replay(list(ledger.events.get(account_id("C-1"))))
+    assert vars(from_snapshot) == vars(from_events)
+    assert from_snapshot.cases["H-1"]["recovered"] == Decimal("10.00")
+    assert len(from_snapshot.costs) == 100

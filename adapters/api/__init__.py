@@ -1,6 +1,7 @@
 """The public contract's endpoints under ``/v1``: who may call them (``access``), the
-shared route defaults (``routing``), what they answer (``answers``), the writes, the
-reads, the API keys (``keys``), and errors as problem details (``problems``).
+shared route defaults (``routing``), what they answer (``answers``), the writes (the
+case work's in ``casework``), the reads, the API keys (``keys``), and errors as problem
+details (``problems``).
 ``huikuan.adapters.http`` serves them.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from huikuan.adapters.api.casework import CASEWORK
 from huikuan.adapters.api.keys import KEYS
 from huikuan.adapters.api.reads import READS
 from huikuan.adapters.api.writes import WRITES
@@ -18,4 +20,4 @@ def v1_router() -> Router:
 
     The guard is on each operation, not on the router: the ``OPTIONS`` answers Litestar
     adds for every path need no key."""
-    return Router("/v1", route_handlers=[*WRITES, *READS, *KEYS])
+    return Router("/v1", route_handlers=[*WRITES, *CASEWORK, *READS, *KEYS])

@@ -30,7 +30,8 @@ FACT_WRITERS: Final = EVERYONE - {"auditor"}
 CASE_WRITERS: Final = FACT_WRITERS - {"integration"}
 """Also keep the case file: disputes, contacts, promises, plans, signals."""
 MANAGERS: Final = frozenset({"admin", "manager"})
-"""Also write off, run the collection cycle and override a credit refusal."""
+"""Also write off, run the collection cycle, override a credit refusal, hand a case off
+and stop dunning for long."""
 KEY_KEEPERS: Final = frozenset({"admin"})
 """Make, list and revoke API keys, and see the key ring's events."""
 
@@ -54,6 +55,14 @@ MAY: Final[dict[str, frozenset[str]]] = {
     "recordDemandDelivery": CASE_WRITERS,
     # a collector may change contacts and address only (MASTER_DATA_BY_ROLE)
     "changeCustomer": MANAGERS | {"collector"},
+    # the case work: collectors keep the facts; a hand-off is a manager's decision, and
+    # so is a dunning stop longer than [pauses] collector_max_days (checked in the route)
+    "pauseDunning": CASE_WRITERS,
+    "endPause": CASE_WRITERS,
+    "handOff": MANAGERS,
+    "updateHandoff": CASE_WRITERS,
+    "recordCost": CASE_WRITERS,
+    "recordGuarantee": CASE_WRITERS,
     # policy
     "runCycle": MANAGERS,
     # views

@@ -322,6 +322,67 @@ class CustomerList(Answer):
     """The cursor of the next page (pass it as ``cursor``); null on the last page."""
 
 
+class PauseShown(Answer):
+    """A dunning stop (暂缓催收) not over yet."""
+
+    pause_id: str
+    reason: str
+    from_on: date
+    until_on: date | None
+    """The last day it was set to hold (inclusive); None: until ended."""
+    invoice_ids: list[str] | None
+    """None: the whole account."""
+    ended_on: date | None
+    """Ended early on this day."""
+    last_day: date | None
+    """The last day it holds, as things stand; None: no end set."""
+    active: bool
+    """It holds on the view's date (false: it begins later)."""
+
+
+class CaseShown(Answer):
+    """A hand-off (移交) as a case."""
+
+    handoff_id: str
+    to: str
+    """agency, lawyer, litigation, arbitration or internal_legal."""
+    party: str | None
+    status: str
+    """handed_off, accepted, filed, hearing, judgment, enforcement, settled, closed or
+    returned."""
+    case_number: str | None
+    handed_on: date
+    filed_on: date | None
+    recovered: Money
+    """What the party reported recovered (the money itself comes in as payments)."""
+    invoice_ids: list[str]
+    reference: str | None
+    returned_on: date | None
+    updated_on: date | None
+    last_note: str | None
+    accepted_proposal: str | None
+    """The hand-off review task whose proposal it accepted, if any."""
+
+
+class GuaranteeShown(Answer):
+    """A guarantee (担保) in the case file."""
+
+    guarantee_id: str
+    kind: str
+    given_on: date
+    guarantor: str
+    amount: Money | None
+    document_ref: str | None
+
+
+class CostTotal(Answer):
+    """Collection costs (催收成本) recorded, in one currency."""
+
+    currency: str
+    total: Decimal
+    count: int
+
+
 class AccountPosition(Answer):
     customer_id: str
     name: str
@@ -339,6 +400,13 @@ class AccountPosition(Answer):
     invoices: list[InvoiceLine]
     recovered: Money
     """Money received on written-off invoices after their write-off (recoveries)."""
+    pauses: list[PauseShown] = []
+    """Dunning stops holding on the view's date, or to begin later."""
+    cases: list[CaseShown] = []
+    """Every hand-off, returned ones too."""
+    guarantees: list[GuaranteeShown] = []
+    costs: list[CostTotal] = []
+    """Collection costs, totalled per currency."""
 
 
 class CustomerSummary(MasterData, AccountPosition):
@@ -436,12 +504,37 @@ class MessageDelivery(Answer):
     method: str | None
 
 
+class HandoffProposal(Answer):
+    """The case a hand-off review task proposes: post it (with ``handed_on``, and a
+    ``party``) to ``/customers/{id}/handoffs`` to accept it."""
+
+    handoff_id: str
+    to: str
+    invoice_ids: list[str]
+    """The task's invoices still open."""
+    amount: Money
+    """What is owed on them, undisputed, now."""
+    currency: str
+    message_id: str
+    accepted_as: str | None
+    """The hand-off that accepted it (None: not yet)."""
+
+
 class Message(MessageSummary):
     body: str
     recipient: str | None
     attempts: int
     delivery: MessageDelivery | None = None
     """None until proof of delivery is recorded."""
+    proposal: HandoffProposal | None = None
+    """A hand-off review task's proposed case (absent for other messages)."""
+
+    @model_serializer(mode="wrap")
+    def _proposal_of_a_review_only(self, write: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        written: dict[str, Any] = write(self)
+        if self.kind != "handoff_review":
+            written.pop("proposal", None)
+        return written
 
 
 class KpiFigures(Answer):

@@ -3,8 +3,8 @@
 - records: the small records the account keeps, the cycle's vocabularies, the ids
 - events: the event base classes (every event, a fact, a decision)
 - state: the account's state, idempotency, shared checks and queries
-- receivables, payments, disputes, casefile, decisions, delivery: one concern each,
-  its events and the commands that record them
+- receivables, payments, disputes, casefile, pauses, cases, decisions, delivery: one
+  concern each, its events and the commands that record them
 - aggregate: ``Account``, the concerns combined, with registration and replay
 """
 

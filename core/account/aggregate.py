@@ -25,10 +25,12 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from huikuan.core.account.casefile import CaseFile
+from huikuan.core.account.cases import Cases
 from huikuan.core.account.decisions import Decisions
 from huikuan.core.account.delivery import Delivery
 from huikuan.core.account.disputes import Disputes
 from huikuan.core.account.master import MasterData
+from huikuan.core.account.pauses import Pauses
 from huikuan.core.account.payments import Payments
 from huikuan.core.account.receivables import Receivables
 from huikuan.core.account.records import GRADES, account_id
@@ -38,7 +40,7 @@ from huikuan.core.errors import InvalidCommand
 from huikuan.core.money import money
 
 
-class Account(MasterData, Receivables, Payments, Disputes, CaseFile, Decisions, Delivery,
+class Account(MasterData, Receivables, Payments, Disputes, CaseFile, Pauses, Cases, Decisions, Delivery,
               ChainedAggregate):
     """A customer's account: its terms, receivables and the whole case file.
 

@@ -83,10 +83,10 @@ class AccountState(_Aggregate):
     limitation_deadlines: Mapping[str, date | None] = MappingProxyType({})
     worklist_priority: Mapping[str, Any] | None = None
     # Proof that a demand reached the debtor, by message id (delivery.DemandDelivered);
-    # suits and arbitrations filed (empty until the hand-off facts exist); credit
+    # suits and arbitrations filed (by the hand-offs, core.account.cases); credit
     # refusals a manager overrode, by invoice id. Replaced whole, like the above.
     demand_deliveries: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
-    filings: tuple[Mapping[str, Any], ...] = ()
+    filings: Sequence[Mapping[str, Any]] = ()  # a list once one is filed (as snapshots keep it)
     credit_overrides: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     # Master data added after the first stores (core.account.master): the postal address
     # (None until given) and the payment terms by the date they apply from (empty while
@@ -94,6 +94,13 @@ class AccountState(_Aggregate):
     address: Mapping[str, Any] | None = None
     terms_schedule: Sequence[Sequence[Any]] = ()
     """[[from, days], …] in date order (core.account.master.with_terms)."""
+    # The case work (core.account.pauses, core.account.cases): dunning stops, hand-offs
+    # and their progress, collection costs and guarantees, each by its id, in the order
+    # recorded. Replaced whole, like the above.
+    pauses: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    cases: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    costs: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    guarantees: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
 
     def __init__(self) -> None:
         # Empty case file; Registered.apply fills in the customer.

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from huikuan.core import commands
+from huikuan.core import case_commands, commands
 from huikuan.core.commands import Command
 from huikuan.core.handlers import COMMAND_HANDLERS, handle
 
@@ -53,6 +53,21 @@ SAMPLES: list[Command] = [
         contacts=[{"name": "王会计", "email": "ap@x.example"}],
         address={"line1": "张江路1号", "city": "上海市"}, tax_id="91310000X",
         currency="CNY", effective_on=date(2026, 2, 15)),
+    case_commands.PauseDunning(pause_id="PA-1", reason="客户审计", from_on=date(2026, 2, 15),
+                               until_on=date(2026, 2, 28), invoice_ids=["I-1"]),
+    case_commands.EndPause(pause_id="PA-1", ended_on=date(2026, 2, 20)),
+    case_commands.HandOff(handoff_id="H-1", to="litigation", handed_on=date(2026, 3, 1),
+                          party="律师事务所", invoice_ids=["I-1"], reference="委托-1",
+                          filed_on=date(2026, 3, 5), message_id="m-2"),
+    case_commands.UpdateHandoff(handoff_id="H-1", on=date(2026, 4, 1), status="judgment",
+                                note="胜诉", case_number="(2026)民初1号",
+                                recovered_amount="30", update_id="U-1"),
+    case_commands.RecordCost(cost_id="CO-1", amount="300", currency="HKD",
+                             incurred_on=date(2026, 3, 5), kind="court_fee", handoff_id="H-1",
+                             note="受理费"),
+    case_commands.RecordGuarantee(guarantee_id="G-1", kind="personal",
+                                  given_on=date(2026, 2, 16), guarantor="张三", amount="500",
+                                  document_ref="保证合同"),
 ]
 
 
@@ -71,7 +86,7 @@ class Spy:
 
 
 def test_every_command_but_registration_has_a_handler() -> None:
-    kinds = {c for c in vars(commands).values()
+    kinds = {c for module in (commands, case_commands) for c in vars(module).values()
              if isinstance(c, type) and issubclass(c, Command) and c is not Command}
     assert set(COMMAND_HANDLERS) == kinds - {commands.RegisterCustomer}
     assert {type(s) for s in SAMPLES} == set(COMMAND_HANDLERS)
