@@ -74,7 +74,8 @@ log = structlog.get_logger("huikuan.projections")
 TRACKING_NAME = "views"
 # The shape of the tables below. Views built by an older huikuan are thrown away and
 # folded again from the events when it changes: they are derived, never the record.
-SCHEMA_VERSION = "5"  # 4: class schedules, recoveries, the customer list; 5: hk_costs, hk_case_files
+# 4: class schedules, recoveries, the customer list; 5: hk_costs, hk_case_files.
+SCHEMA_VERSION = "5"
 # In hk_accounts.review_from: review at the next cycle; review only when a fact comes.
 REVIEW_NOW, REVIEW_NEVER = "", "9999-12-31"
 

@@ -40,8 +40,8 @@ from huikuan.core.errors import InvalidCommand
 from huikuan.core.money import money
 
 
-class Account(MasterData, Receivables, Payments, Disputes, CaseFile, Pauses, Cases, Decisions, Delivery,
-              ChainedAggregate):
+class Account(MasterData, Receivables, Payments, Disputes, CaseFile, Pauses, Cases,
+              Decisions, Delivery, ChainedAggregate):
     """A customer's account: its terms, receivables and the whole case file.
 
     Each concern (a base class) holds its events and commands; here are the opening of
