@@ -12,18 +12,27 @@ When the read tables hold names sealed (``Views.names_sealed``, with a cipher ke
 the database cannot look inside them: the name is then matched here, each row's name
 revealed in turn, reading the rows in id order until the page is full. That costs one
 reveal per row read, so a rare fragment reads up to every row after the cursor.
+
+The class is that of ``GET /customers/{id}`` on the same day: the worst class, on that
+day, of the open invoices, each read off its class schedule (core.classes) — a date's
+answer, so it is worked out for the rows read, never kept in a column that a day
+passing would make wrong. Filtering by ``class`` is therefore matched here too, reading
+rows in id order as for sealed names.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from huikuan.core import classes
+from huikuan.core.account import CLASSES
 from huikuan.core.commands import ID_PATTERN
 from huikuan.core.errors import InvalidCommand
 from huikuan.projections.views import from_minor
@@ -74,8 +83,7 @@ def list_customers(
     of the page after it (None at the end). ``query`` runs SQL on the read tables."""
     clauses: list[str] = ["customer_id > ?"]
     params: list[Any] = []
-    for column, value in (("collector", found.collector), ("stage", found.stage),
-                          ("class", found.class_)):
+    for column, value in (("collector", found.collector), ("stage", found.stage)):
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
@@ -86,21 +94,27 @@ def list_customers(
     if fragment and not names_sealed:
         clauses.append("(LOWER(customer_id) LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')")
         params += [_like(fragment)] * 2
-    # Sealed names are matched here, so more rows than the page may have to be read.
-    matching_here = bool(fragment) and names_sealed
+    # Sealed names and classes are matched here, so more rows than the page may be read.
+    names_here = bool(fragment) and names_sealed
+    matching_here = names_here or found.class_ is not None
     batch = max(limit + 1, SCAN_BATCH) if matching_here else limit + 1
-    sql = ("SELECT customer_id, name, currency, collector, stage, class, risk_grade, "
+    sql = ("SELECT customer_id, name, currency, collector, stage, risk_grade, "
            f"supply_hold FROM hk_accounts WHERE {' AND '.join(clauses)} "
            f"ORDER BY customer_id LIMIT {int(batch)}")
     page: list[tuple[Any, ...]] = []
     position = after or ""
     while len(page) <= limit:
         rows = query(sql, (position, *params))
+        worst = worst_classes(query, [r[0] for r in rows], today) if rows else {}
         for row in rows:
             name = reveal_name(row[1])
-            if matching_here and fragment not in row[0].lower() and fragment not in name.lower():
+            if names_here and fragment not in row[0].lower() and fragment not in name.lower():
                 continue
-            page.append((row[0], name, *row[2:]))
+            class_ = worst.get(row[0], "not_due")
+            if found.class_ is not None and class_ != found.class_:
+                continue
+            customer_id, _, currency, collector, stage, grade, hold = row
+            page.append((customer_id, name, currency, collector, stage, class_, grade, hold))
             if len(page) > limit:
                 break
         if len(rows) < batch:
@@ -135,3 +149,21 @@ def _owed(query: Callable[[str, tuple[Any, ...]], list[Any]], customer_ids: list
         f"WHERE customer_id IN ({marks}) AND open_minor <> 0 GROUP BY customer_id",
         (today.isoformat(), *customer_ids))
     return {c: (int(total), int(overdue)) for c, total, overdue in rows}
+
+
+def worst_classes(query: Callable[[str, tuple[Any, ...]], list[Any]],
+                  customer_ids: list[str], today: date) -> dict[str, str]:
+    """The worst class on ``today`` of each customer's open invoices, as the customer's
+    own view gives it (customers with none open are left out: ``not_due``)."""
+    marks = ", ".join("?" * len(customer_ids))
+    worst: dict[str, str] = {}
+    for customer_id, legacy, schedule, settled_on in query(
+        "SELECT customer_id, class, schedule, settled_on FROM hk_invoices "
+        f"WHERE customer_id IN ({marks}) AND open_minor > 0", tuple(customer_ids)):
+        steps = tuple((date.fromisoformat(on), cls)
+                      for on, cls in json.loads(schedule)) if schedule else None
+        found = classes.class_of(steps, legacy, today,
+                                 date.fromisoformat(settled_on) if settled_on else None)
+        if customer_id not in worst or CLASSES.index(found) > CLASSES.index(worst[customer_id]):
+            worst[customer_id] = found
+    return worst

@@ -15,7 +15,8 @@ tables as they were before it.
 Tables (amounts are integers in the currency's minor unit):
 
 - ``hk_accounts``: one row per customer: terms, collector, stage, hold, risk, credit,
-  the worst class of its open invoices (what the customer list filters on);
+  the worst class of its open invoices as the cycle recorded it (the customer list
+  works out the day's class from the schedules, as the customer view does);
 - ``hk_invoices``: one row per invoice: open, disputed, written off, recovered, class
   (as the cycle recorded it), class schedule, limitation deadline;
 - ``hk_movements``: every change of an invoice's open amount, on its business date;

@@ -410,7 +410,10 @@ def test_filters_and_figures_are_those_of_the_account(api):
     assert list(listed(hold="true")) == ["C-1"]
     assert list(listed(hold="false")) == ["C-2", "C-3"]
     assert list(listed(stage="hold")) == ["C-1"]
-    assert list(listed(**{"class": "in_collection"})) == ["C-1"]
+    # The class is the day's, as the customer's own view gives it (not the cycle's).
+    same = listed(**{"class": one["class"]})
+    assert "C-1" in same and {c["class"] for c in same.values()} == {one["class"]}
+    assert list(listed(**{"class": "not_due"})) == ["C-3"]
     assert list(listed(stage="hold", collector="wang.fang")) == []
     # A change shows in the list at once.
     api.patch("/v1/customers/C-3", json={"collector": "wang.fang", "name": "西南贸易"})
