@@ -71,6 +71,10 @@ def event_data(event: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
 
 
+class WrongCipherKey(Exception):
+    """The store's events cannot be read with the cipher key given (or without one)."""
+
+
 class TooMuchContention(DomainError):
     """The account kept changing under this command; the client may try again."""
 
@@ -109,6 +113,31 @@ class Ledger(Application[UUID]):
         # that lock; two threads reading one account at once could copy it mid-update.
         # Reads of one aggregate therefore take turns (striped locks, a fixed number).
         self._read_locks = [threading.Lock() for _ in range(64)]
+
+    def check_cipher(self) -> None:
+        """Raise ``WrongCipherKey`` unless this ledger reads the store's events: the
+        first stored event opens with its cipher key, or is clear JSON without one.
+
+        Without this check a wrong key would make every account look damaged (its
+        events cannot be folded) instead of saying what is wrong.
+        """
+        first = self.recorder.select_notifications(start=1, limit=1)
+        if not first:
+            return  # an empty store opens with any key
+        state = first[0].state
+        cipher = self.mapper.cipher
+        if cipher is None:
+            if not state.lstrip().startswith(b"{"):
+                msg = ("this store's events are encrypted: set HUIKUAN_CIPHER_KEY to the "
+                       "key they were written with")
+                raise WrongCipherKey(msg)
+            return
+        try:
+            cipher.decrypt(state)
+        except Exception:  # the library's ciphers raise ValueError, or their own errors
+            msg = ("HUIKUAN_CIPHER_KEY does not open this store's events: they were "
+                   "written with another key, or without one")
+            raise WrongCipherKey(msg) from None
 
     decide_after_facts: Callable[[Account], None] | None = None
     """Asks the policy, when facts arrive, what the read views need decided again (the

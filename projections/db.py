@@ -14,6 +14,8 @@ from typing import Any
 
 import psycopg
 
+from huikuan.projections.sealing import Sealer
+
 
 class ViewDatabase:
     """One connection per call site; SQL written with ``?`` placeholders for both backends."""
@@ -21,6 +23,9 @@ class ViewDatabase:
     def __init__(self, env: Mapping[str, str]) -> None:
         module = env.get("PERSISTENCE_MODULE", "")
         self.env = dict(env)
+        # The events' cipher key seals the views' personal columns too (a key of its own
+        # is derived from it): see huikuan.projections.sealing.
+        self.sealer = Sealer(env.get("CIPHER_KEY"))
         if module.endswith("sqlite"):
             self.kind = "sqlite"
             path = env["SQLITE_DBNAME"]
@@ -46,6 +51,10 @@ class ViewDatabase:
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            if self.sealer.sealing:
+                # What is deleted is overwritten, not left in free pages: views once
+                # written in clear leave nothing readable behind when folded again sealed.
+                conn.execute("PRAGMA secure_delete=ON")
             return conn
         pg = psycopg.connect(self.conninfo, autocommit=True)
         pg.execute(f'SET search_path TO "{self.schema}"')
