@@ -17,6 +17,7 @@ import os
 import secrets
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,8 +26,12 @@ import pytest
 
 from huikuan.adapters.storage import ledger_env
 from huikuan.core.access import issue_key
-from huikuan.core.ledger import Ledger
-from tests.conftest import POSTGRES_URL, REPO
+from huikuan.core.commands import RegisterCustomer
+from huikuan.core.cycle import DailyCycle
+from huikuan.core.ledger import Ledger, WrongCipherKey
+from huikuan.projections.queries import Views
+from huikuan.projections.views import Projector
+from tests.conftest import POSTGRES_URL, REPO, invoice
 from tests.server import Server
 
 # Distinctive enough that no ciphertext or id holds them by chance.
@@ -198,3 +203,184 @@ def _ledger_csv(tmp_path: Path) -> Path:
                     "PII-1,鹦鹉螺精密机电有限公司,INV-1,100.00,CNY,2026-08-01,2026-08-31\n",
                     encoding="utf-8")
     return path
+
+
+# ---- in one process: the views' seal, what breaks it, and searching sealed names
+
+NAME, OTHER = "鹦鹉螺精密机电有限公司", "Quokkaville Tractor Works"
+
+
+def _register(ledger: Ledger, customer_id: str, name: str) -> None:
+    ledger.register_customer(RegisterCustomer(
+        customer_id=customer_id, name=name, currency="CNY", collector="li.wei",
+        contacts=[{"name": "欧阳娜娜会计", "email": f"{customer_id.lower()}@yingwuluo.example",
+                   "phone": "+86 139 8765 4321"}]))
+    ledger.execute(customer_id, invoice("INV-1", "8800.00", date(2026, 8, 1)))
+
+
+def _views_sql(store: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """SQL on the read tables, as a person with the database in hand would run it."""
+    if store.backend == "postgres":
+        sql = sql.replace("hk_", f'"{store.schema}".hk_')
+    return list(store.execute(sql, params))
+
+
+@pytest.fixture
+def cipher_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@pytest.fixture
+def sealed_api(store, cipher_key, policy):
+    """The HTTP API over a store opened with a cipher key, as an admin."""
+    from litestar.testing import TestClient
+
+    from huikuan.adapters.http import Services, create_app
+
+    ledger = store.open(cipher_key)
+    views = Views(ledger)
+    with TestClient(create_app(Services(ledger, policy, views))) as client:
+        client.headers["Authorization"] = f"Bearer {issue_key(ledger, 'admin')[1]}"
+        client.ledger = ledger  # type: ignore[attr-defined]
+        client.views = views  # type: ignore[attr-defined]
+        yield client
+    views.close()
+    views.projector.close()
+
+
+def test_without_a_key_the_views_are_written_as_they_always_were(store, api):
+    ledger = store.ledgers[0]
+    _register(ledger, "PII-1", NAME)
+    assert api.get("/v1/customers/PII-1", headers=api.as_role("auditor")).json()["name"] == NAME
+    assert _views_sql(store, "SELECT name FROM hk_accounts") == [(NAME,)]
+    assert _views_sql(store, "SELECT value FROM hk_meta WHERE key = 'sealed'") == []
+
+
+def test_a_sealed_value_changed_by_hand_is_answered_from_the_account(
+        store, sealed_api, policy):
+    _register(sealed_api.ledger, "PII-1", NAME)
+    _register(sealed_api.ledger, "PII-2", OTHER)
+    DailyCycle(sealed_api.ledger, policy).run(date(2026, 9, 1))
+    assert sealed_api.get("/v1/customers/PII-2").json()["name"] == OTHER
+    [(one,), (two,)] = _views_sql(store, "SELECT name FROM hk_accounts ORDER BY customer_id")
+    assert one.startswith("s1:") and two.startswith("s1:")
+    # The two sealed names swapped (each is sealed for its own row), then garbled.
+    _views_sql(store, "UPDATE hk_accounts SET name = %s WHERE customer_id = 'PII-1'", (two,))
+    _views_sql(store, "UPDATE hk_accounts SET name = %s WHERE customer_id = 'PII-2'", (one,))
+    assert sealed_api.get("/v1/customers/PII-1").json()["name"] == NAME
+    assert sealed_api.get("/v1/customers/PII-2").json()["name"] == OTHER
+    _views_sql(store, "UPDATE hk_accounts SET name = %s", ("s1:AAAA",))
+    assert sealed_api.get("/v1/customers/PII-1").json()["name"] == NAME
+    # A message's text and recipient, put back in clear by hand: answered from the account.
+    [email] = [m for m in sealed_api.get("/v1/messages", params={"customer_id": "PII-1"}).json()
+               if m["channel"] == "email"]
+    sealed = sealed_api.get(f"/v1/messages/{email['message_id']}").json()
+    assert sealed["recipient"] == "pii-1@yingwuluo.example" and NAME in sealed["body"]
+    _views_sql(store, "UPDATE hk_messages SET body = 'x', recipient = 'x', subject = 'x'")
+    assert sealed_api.get(f"/v1/messages/{email['message_id']}").json() == sealed
+    assert email in sealed_api.get("/v1/messages", params={"customer_id": "PII-1"}).json()
+
+
+def test_views_written_in_clear_on_an_encrypted_store_are_folded_again_sealed(
+        store, cipher_key, tmp_path):
+    ledger = store.open(cipher_key)
+    for n in range(40):
+        ledger.register_customer(RegisterCustomer(
+            customer_id=f"PII-{n}", name=f"{NAME}{n}", currency="CNY"))
+    views = Views(ledger)
+    assert views.fresh().customer("PII-1")["name"] == f"{NAME}1"
+    views.close()
+    views.projector.close()
+    # As a huikuan before sealing left them: the names in clear (in the database file,
+    # not only in its log), no check value.
+    _views_sql(store, "UPDATE hk_accounts SET name = %s || customer_id", (NAME,))
+    _views_sql(store, "DELETE FROM hk_meta WHERE key = 'sealed'")
+    if store.backend == "sqlite":
+        _views_sql(store, "PRAGMA wal_checkpoint(TRUNCATE)")
+    # The next process to open the views folds them again, sealed.
+    views = Views(ledger)
+    try:
+        assert _views_sql(store, "SELECT COUNT(*) FROM hk_accounts") == [(0,)]
+        assert views.fresh().customer("PII-1")["name"] == f"{NAME}1"
+        names = _views_sql(store, "SELECT name FROM hk_accounts")
+        assert len(names) == 40 and all(name.startswith("s1:") for (name,) in names)
+        if store.backend == "sqlite":
+            # Nor is the clear name left in the database's free pages or its log.
+            files = [p for p in tmp_path.iterdir() if p.name.startswith("events.sqlite3")]
+            assert [p.name for p in files if NAME.encode() in p.read_bytes()] == []
+    finally:
+        views.close()
+        views.projector.close()
+
+
+def test_views_sealed_under_one_key_are_kept_when_opened_with_another_or_none(
+        store, cipher_key):
+    ledger = store.open(cipher_key)
+    _register(ledger, "PII-1", NAME)
+    views = Views(ledger)
+    views.fresh()
+    views.close()
+    views.projector.close()
+    [(sealed,)] = _views_sql(store, "SELECT name FROM hk_accounts")
+    other = base64.b64encode(secrets.token_bytes(32)).decode()
+    for key in (other, None):
+        with pytest.raises(WrongCipherKey):
+            Projector(store.open(key))
+    # Refused, not folded again: the views are as they were.
+    assert _views_sql(store, "SELECT name FROM hk_accounts") == [(sealed,)]
+
+
+def test_a_search_by_name_opens_the_sealed_names_in_the_process(store, cipher_key):
+    ledger = store.open(cipher_key)
+    for n, name in enumerate([NAME, OTHER, "华东机电有限公司"]):
+        ledger.register_customer(RegisterCustomer(
+            customer_id=f"C-{n}", name=name, currency="CNY"))
+    views = Views(ledger)
+    try:
+        names = views.fresh().customer_names()
+        assert names == {"C-0": NAME, "C-1": OTHER, "C-2": "华东机电有限公司"}
+        # Issue 14's ?q= (id or name contains) and a list sorted by name, over sealed names.
+        found = sorted((n, c) for c, n in names.items() if "机电" in n or "机电" in c)
+        assert [c for _, c in found] == ["C-2", "C-0"]
+        assert "s1:" in str(_views_sql(store, "SELECT name FROM hk_accounts"))
+    finally:
+        views.close()
+        views.projector.close()
+
+
+class _Refusing:
+    """An SMTP server that refuses every mailbox, quoting it, as real servers do."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return f"550 5.1.1 <{address}>: Recipient address rejected: user unknown"
+
+
+def test_a_refused_mailbox_is_not_named_in_the_dispatchers_log(ledger, settings_env):
+    import io
+
+    from aiosmtpd.controller import Controller
+
+    from huikuan.adapters.logging import configure_logging
+    from huikuan.adapters.settings import load_settings
+    from huikuan.core.outbox import Dispatcher
+    from huikuan.core.policy import PolicyHost
+    from tests.receivers import free_port
+
+    port = free_port()
+    smtp = Controller(_Refusing(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        host = PolicyHost(load_settings(REPO / "plugins.toml", env={
+            **settings_env, "HUIKUAN_SMTP_URL": f"smtp://127.0.0.1:{port}"}),
+            load_entry_points=False)
+        _register(ledger, "PII-1", NAME)
+        DailyCycle(ledger, host).run(date(2026, 9, 1))
+        out = io.StringIO()
+        configure_logging(json=True, stream=out, force=True)
+        Dispatcher(ledger, host).run_once(datetime(2026, 9, 1, 2, 0, tzinfo=UTC))
+    finally:
+        smtp.stop()
+    failed = [json.loads(line) for line in out.getvalue().splitlines()
+              if '"message.failed"' in line]
+    assert any("550" in line["error"] and "<recipient>" in line["error"] for line in failed)
+    assert _found_in(out.getvalue().encode()) == []
