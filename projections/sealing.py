@@ -26,8 +26,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import threading
-from collections import OrderedDict
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -64,11 +62,11 @@ class Sealer:
             key = base64.b64decode(cipher_key)
             self._aead = AESGCM(_derive(key, b"sealed columns v1"))
             self.check = "s1:" + _derive(key, b"key check v1")[:12].hex()
-        # Opened values by their sealed form (which holds a random nonce, so a changed
-        # value is a new entry): a search over every name opens each name once.
-        self._opened: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # Opened values by their place and sealed form (which holds a random nonce, so a
+        # changed value is a new entry): a search over every name opens each name once.
+        # Emptied when full, which is rare and cheap; a dict's get and set are atomic.
+        self._opened: dict[tuple[str, str], str] = {}
         self._cache_size = cache_size
-        self._lock = threading.Lock()
 
     @property
     def sealing(self) -> bool:
@@ -87,11 +85,9 @@ class Sealer:
         if value is None or self._aead is None:
             return value
         place = (where, value)
-        with self._lock:
-            found = self._opened.get(place)
-            if found is not None:
-                self._opened.move_to_end(place)
-                return found
+        found = self._opened.get(place)
+        if found is not None:
+            return found
         try:
             # With a key every value was written sealed (views written in clear are
             # folded again first: see the check value), so a clear one was put there by
@@ -103,8 +99,7 @@ class Sealer:
         except (InvalidTag, binascii.Error, ValueError):
             msg = f"a sealed value of {where.split(':', 1)[0]} does not open with this key"
             raise SealBroken(msg) from None
-        with self._lock:
-            self._opened[place] = opened
-            if len(self._opened) > self._cache_size:
-                self._opened.popitem(last=False)
+        if len(self._opened) >= self._cache_size:
+            self._opened.clear()
+        self._opened[place] = opened
         return opened
