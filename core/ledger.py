@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -75,6 +76,19 @@ class WrongCipherKey(Exception):
     """The store's events cannot be read with the cipher key given (or without one)."""
 
 
+def _opens(state: bytes, cipher: Any) -> bool:
+    """Whether a stored event's state reads: decrypts with ``cipher`` (AES-GCM checks
+    the key), or without one is JSON."""
+    try:
+        if cipher is not None:
+            cipher.decrypt(state)
+        else:
+            json.loads(state)
+    except Exception:  # the ciphers raise ValueError or their own errors; JSON, ValueError
+        return False
+    return True
+
+
 class TooMuchContention(DomainError):
     """The account kept changing under this command; the client may try again."""
 
@@ -116,28 +130,27 @@ class Ledger(Application[UUID]):
 
     def check_cipher(self) -> None:
         """Raise ``WrongCipherKey`` unless this ledger reads the store's events: the
-        first stored event opens with its cipher key, or is clear JSON without one.
+        first or the latest stored event opens with its cipher key, or is JSON without
+        one (either, so that one damaged event is left for the audit to name).
 
         Without this check a wrong key would make every account look damaged (its
         events cannot be folded) instead of saying what is wrong.
         """
-        first = self.recorder.select_notifications(start=1, limit=1)
-        if not first:
+        last = self.recorder.max_notification_id()
+        if not last:
             return  # an empty store opens with any key
-        state = first[0].state
+        states = [n.state for start in {1, last}
+                  for n in self.recorder.select_notifications(start=start, limit=1)]
         cipher = self.mapper.cipher
-        if cipher is None:
-            if not state.lstrip().startswith(b"{"):
-                msg = ("this store's events are encrypted: set HUIKUAN_CIPHER_KEY to the "
-                       "key they were written with")
-                raise WrongCipherKey(msg)
+        if any(_opens(state, cipher) for state in states):
             return
-        try:
-            cipher.decrypt(state)
-        except Exception:  # the library's ciphers raise ValueError, or their own errors
+        if cipher is None:
+            msg = ("this store's events are encrypted: set HUIKUAN_CIPHER_KEY to the key "
+                   "they were written with")
+        else:
             msg = ("HUIKUAN_CIPHER_KEY does not open this store's events: they were "
                    "written with another key, or without one")
-            raise WrongCipherKey(msg) from None
+        raise WrongCipherKey(msg)
 
     decide_after_facts: Callable[[Account], None] | None = None
     """Asks the policy, when facts arrive, what the read views need decided again (the

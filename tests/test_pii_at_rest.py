@@ -384,3 +384,23 @@ def test_a_refused_mailbox_is_not_named_in_the_dispatchers_log(ledger, settings_
               if '"message.failed"' in line]
     assert any("550" in line["error"] and "<recipient>" in line["error"] for line in failed)
     assert _found_in(out.getvalue().encode()) == []
+
+
+def test_one_damaged_event_is_left_to_the_audit_not_taken_for_a_wrong_key(store, cipher_key):
+    from huikuan.adapters.storage import open_ledger
+    from huikuan.core.audit import verify
+
+    ledger = store.open(cipher_key)
+    _register(ledger, "PII-1", NAME)
+    _register(ledger, "PII-2", OTHER)
+    originator = ledger.account("PII-1").id
+    # The first event stored, garbled in place.
+    originator_id = str(originator) if store.backend == "postgres" else originator.hex
+    store.execute("UPDATE {events} SET state = %s WHERE originator_id = %s "
+                  "AND originator_version = 1", (b"garbled", originator_id))
+    reopened = open_ledger(store.url, cipher_key, env={})
+    try:
+        report = verify(reopened)
+        assert not report.ok and report.failures[0].notification_id == 1
+    finally:
+        reopened.close()
