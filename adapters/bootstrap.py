@@ -186,8 +186,9 @@ def bootstrap(
     ``HUIKUAN_DATABASE_URL``; ``host`` is a policy built elsewhere (a test's, with
     plugins of its own), used instead of the one plugins.toml describes.
     Raises :class:`~huikuan.adapters.storage.ConfigurationError` for a URL that cannot
-    work; a plugins.toml that cannot be used is reported when the policy is first asked
-    for (:class:`~huikuan.adapters.settings.SettingsError`,
+    work, or a cipher key that is not one or does not open the store's events; a
+    plugins.toml that cannot be used is reported when the policy is first asked for
+    (:class:`~huikuan.adapters.settings.SettingsError`,
     :class:`~huikuan.core.policy.PluginError`).
     """
     environment = dict(os.environ if env is None else env)

@@ -494,6 +494,9 @@ def serve(
     from huikuan.adapters.http import serve as run
 
     configure_logging()
+    # A store that cannot be opened (a wrong URL, a cipher key that is not the store's)
+    # is said in one line before the server starts, not in a traceback at its start-up.
+    _huikuan().close()
     run(host, port)
 
 

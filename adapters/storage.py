@@ -3,18 +3,22 @@
 ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or ``sqlite:///:memory:``
 select SQLite; ``postgresql://user[:password]@host[:port]/db[?schema=name]`` selects
 PostgreSQL (psycopg 3). ``HUIKUAN_CIPHER_KEY`` (base64, 16/24/32 bytes) encrypts event
-data at rest with AES-GCM; make one with ``python -c "import base64, secrets;
-print(base64.b64encode(secrets.token_bytes(32)).decode())"``.
+data at rest with AES-GCM, and seals the read views' personal columns with a key derived
+from it (:mod:`huikuan.projections.sealing`); make one with ``python -c "import base64,
+secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())"``. A key that is
+not one, or not the store's, is refused when the store is opened.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from huikuan.core.ledger import Ledger
+from huikuan.core.ledger import Ledger, WrongCipherKey
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/huikuan.sqlite3"
 
@@ -67,6 +71,15 @@ def ledger_env(database_url: str, cipher_key: str | None = None) -> dict[str, st
         )
         raise ConfigurationError(msg)
     if cipher_key:
+        try:
+            size = len(base64.b64decode(cipher_key, validate=True))
+        except (binascii.Error, ValueError):
+            size = -1
+        if size not in (16, 24, 32):
+            msg = ("HUIKUAN_CIPHER_KEY is the base64 of a 16, 24 or 32 byte key (make one "
+                   "with: python -c \"import base64, secrets; "
+                   "print(base64.b64encode(secrets.token_bytes(32)).decode())\")")
+            raise ConfigurationError(msg)
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         env["CIPHER_KEY"] = cipher_key
     return env
@@ -87,4 +100,10 @@ def open_ledger(
     # The audit key keys the chain hashes and signs the anchors (core.chain, core.anchors).
     if audit_key := environment.get("HUIKUAN_AUDIT_KEY"):
         settings["HUIKUAN_AUDIT_KEY"] = audit_key
-    return Ledger(env=settings)
+    ledger = Ledger(env=settings)
+    try:
+        ledger.check_cipher()
+    except WrongCipherKey as error:
+        ledger.close()
+        raise ConfigurationError(str(error)) from None
+    return ledger

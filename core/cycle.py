@@ -403,8 +403,9 @@ class DailyCycle:
             if not deadlines_only:
                 self._priority(account, view, as_of)
         except Exception as error:
+            # The error's kind only: its text may quote the account's data (a name).
             log.warning("cycle.after_facts_failed", customer_id=account.customer_id,
-                        error=repr(error))
+                        error=type(error).__name__)
 
     def schedule_review(self, account: Account, as_of: date) -> bool:
         """Ask the plugins when the account next needs the cycle; record it if that

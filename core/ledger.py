@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -79,6 +80,23 @@ def master_answer(account: Account, on: date | None) -> dict[str, Any]:
             "registered_on": account.registered_on}
 
 
+class WrongCipherKey(Exception):
+    """The store's events cannot be read with the cipher key given (or without one)."""
+
+
+def _opens(state: bytes, cipher: Any) -> bool:
+    """Whether a stored event's state reads: decrypts with ``cipher`` (AES-GCM checks
+    the key), or without one is JSON."""
+    try:
+        if cipher is not None:
+            cipher.decrypt(state)
+        else:
+            json.loads(state)
+    except Exception:  # the ciphers raise ValueError or their own errors; JSON, ValueError
+        return False
+    return True
+
+
 class TooMuchContention(DomainError):
     """The account kept changing under this command; the client may try again."""
 
@@ -117,6 +135,30 @@ class Ledger(Application[UUID]):
         # that lock; two threads reading one account at once could copy it mid-update.
         # Reads of one aggregate therefore take turns (striped locks, a fixed number).
         self._read_locks = [threading.Lock() for _ in range(64)]
+
+    def check_cipher(self) -> None:
+        """Raise ``WrongCipherKey`` unless this ledger reads the store's events: the
+        first or the latest stored event opens with its cipher key, or is JSON without
+        one (either, so that one damaged event is left for the audit to name).
+
+        Without this check a wrong key would make every account look damaged (its
+        events cannot be folded) instead of saying what is wrong.
+        """
+        last = self.recorder.max_notification_id()
+        if not last:
+            return  # an empty store opens with any key
+        states = [n.state for start in {1, last}
+                  for n in self.recorder.select_notifications(start=start, limit=1)]
+        cipher = self.mapper.cipher
+        if any(_opens(state, cipher) for state in states):
+            return
+        if cipher is None:
+            msg = ("this store's events are encrypted: set HUIKUAN_CIPHER_KEY to the key "
+                   "they were written with")
+        else:
+            msg = ("HUIKUAN_CIPHER_KEY does not open this store's events: they were "
+                   "written with another key, or without one")
+        raise WrongCipherKey(msg)
 
     decide_after_facts: Callable[[Account], None] | None = None
     """Asks the policy, when facts arrive, what they change (the invoices' class

@@ -9,6 +9,7 @@ that may not go now (outside contact hours, too many attempts) is held until it 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -45,6 +46,18 @@ log = structlog.get_logger("huikuan.outbox")
 
 # Without a lock given, one run at a time in this process.
 _PROCESS_TURN = in_this_process()
+
+
+# An e-mail address as a server or plugin may quote it in an error ("<a@b.example>").
+_ADDRESS = re.compile(r"[^\s<>@'\"(),;:]+@[^\s<>@'\"(),;:]+")
+
+
+def _logged(error: str, recipient: str | None) -> str:
+    """A delivery error as it may be logged: without the recipient's address or number
+    (a channel may quote them, as an SMTP server refusing a mailbox does)."""
+    if recipient:
+        error = re.sub(re.escape(recipient), "<recipient>", error, flags=re.IGNORECASE)
+    return _ADDRESS.sub("<address>", error)
 
 
 MAX_ATTEMPTS = 5
@@ -170,7 +183,8 @@ class Dispatcher:
                          attempt=outgoing.attempt, error=str(cause)[:500], retry_at=retry_at)
             log.warning("message.failed", customer_id=customer_id, message_id=message_id,
                         channel=outgoing.channel, attempt=outgoing.attempt,
-                        retry=retry_at is not None, error=str(cause)[:200])
+                        retry=retry_at is not None,
+                        error=_logged(str(cause), outgoing.recipient)[:200])
             return "failed" if retry_at is None else "retry"
         if not self._record(customer_id, message_id, Account.MessageSent, sent_at=now,
                             attempt=outgoing.attempt, receipt=receipt.reference,

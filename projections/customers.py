@@ -77,7 +77,7 @@ def _like(fragment: str) -> str:
 def list_customers(
     query: Callable[[str, tuple[Any, ...]], list[Any]], found: CustomerFilter, *,
     limit: int, after: str | None, today: date, names_sealed: bool = False,
-    reveal_name: Callable[[str], str] = str,
+    reveal_name: Callable[[str, str], str] = lambda stored, _: stored,
 ) -> dict[str, Any]:
     """One page of customers after ``after`` (a customer id), with ``next``, the cursor
     of the page after it (None at the end). ``query`` runs SQL on the read tables."""
@@ -107,7 +107,7 @@ def list_customers(
         rows = query(sql, (position, *params))
         worst = worst_classes(query, [r[0] for r in rows], today) if rows else {}
         for row in rows:
-            name = reveal_name(row[1])
+            name = reveal_name(row[1], row[0])
             if names_here and fragment not in row[0].lower() and fragment not in name.lower():
                 continue
             class_ = worst.get(row[0], "not_due")

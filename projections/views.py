@@ -38,7 +38,10 @@ Tables (amounts are integers in the currency's minor unit):
 - ``hk_case_files``: per customer with any, its dunning stops, cases and guarantees
   (JSON, see ``projections.casefile``);
 - ``hk_tracking``, ``hk_meta``: the position in the event log; the last cycle date and
-  the date the worklist was last computed for.
+  the date the worklist was last computed for; with a cipher key, its check value.
+
+With ``HUIKUAN_CIPHER_KEY`` set, the personal columns (a customer's name, a message's
+subject, body and recipient) are written sealed (``huikuan.projections.sealing``).
 
 Nothing here asks a plugin. What the rows need from policy (a class, a stage, a
 limitation deadline, a place in the worklist) was decided by the plugins when the
@@ -69,6 +72,7 @@ from huikuan.core.plugin import AccountView
 from huikuan.core.policy import view_of
 from huikuan.projections.casefile import CASE_FILE_EVENTS, case_file_row, cost_row
 from huikuan.projections.db import ViewDatabase
+from huikuan.projections.sealing import SEALED
 
 log = structlog.get_logger("huikuan.projections")
 
@@ -237,6 +241,10 @@ class Projector:
                                    ).fetchall():
                 self.db.execute(cur, "INSERT INTO hk_meta VALUES ('schema', ?)",
                                 (SCHEMA_VERSION,))
+            check = self.db.sealer.check
+            if check and not self.db.execute(
+                    cur, "SELECT 1 FROM hk_meta WHERE key = 'sealed'").fetchall():
+                self.db.execute(cur, "INSERT INTO hk_meta VALUES ('sealed', ?)", (check,))
 
     def _upgrade(self) -> None:
         if self._has_table("hk_meta"):
@@ -246,7 +254,21 @@ class Projector:
                 log.warning("projections.rebuilding", reason="the views' schema changed",
                             found=version, wanted=SCHEMA_VERSION)
                 self.drop_tables()
+            elif (sealed := self._sealed_with()) != self.db.sealer.check:
+                # Views written in clear, or sealed under another key. If this key
+                # cannot read the events either, say so and keep the views; if it can,
+                # they are folded again, sealed as this key says.
+                self.ledger.check_cipher()
+                log.warning("projections.rebuilding",
+                            reason="the views were sealed otherwise than the cipher key says",
+                            found="sealed" if sealed else "clear",
+                            wanted="sealed" if self.db.sealer.check else "clear")
+                self.drop_tables()
         self.create_tables()
+
+    def _sealed_with(self) -> str | None:
+        found = self.db.query(self._conn, "SELECT value FROM hk_meta WHERE key = 'sealed'")
+        return str(found[0][0]) if found else None
 
     def _has_table(self, name: str) -> bool:
         return self.db.has_table(self._conn, name)
@@ -255,6 +277,11 @@ class Projector:
         with self.db.transaction(self._conn) as cur:
             for table in TABLES:
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
+        if self.db.kind == "sqlite" and self.db.sealer.sealing:
+            # The dropped pages were overwritten (secure_delete); copy them over the
+            # database file now rather than at some later checkpoint. Busy readers only
+            # delay it: SQLite checkpoints again as the log grows.
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None,
                 batch_size: int | None = None) -> int:
@@ -510,7 +537,9 @@ class Projector:
             customer, c = account.customer_id, account.currency
             view = view_of(account)
             account_rows.append((
-                customer, str(account.id), account.name, c, account.collector,
+                customer, str(account.id),
+                self.db.sealer.seal(account.name, f"hk_accounts.name:{customer}"),
+                c, account.collector,
                 to_minor(account.credit_limit, c) if account.credit_limit is not None else None,
                 account.credit_grade, json.dumps(account.tags), account.stage,
                 int(account.supply_hold), int(account.risk["score"]), account.risk["grade"],
@@ -622,24 +651,28 @@ class Projector:
                         changed: set[str] | None) -> None:
         messages = (account.messages.values() if changed is None
                     else [account.messages[m] for m in changed])
+        seal = self.db.sealer.seal
         for message in messages:
             position = batch.message_positions.get(message.message_id)
+            where = f":{message.message_id}"
+            subject = seal(message.subject, "hk_messages.subject" + where)
+            body = seal(message.body, "hk_messages.body" + where)
             if position is None:
                 # Once sent, the subject and body are what was sent (core.outbox restates
                 # a demand for what is owed then), not what was queued.
                 self.db.execute(
                     cur, "UPDATE hk_messages SET status = ?, attempts = ?, subject = ?, body = ? "
                     "WHERE message_id = ?",
-                    (message.status, message.attempts, message.subject, message.body,
-                     message.message_id))
+                    (message.status, message.attempts, subject, body, message.message_id))
             else:
                 self.db.execute(cur, "DELETE FROM hk_messages WHERE message_id = ?",
                                 (message.message_id,))
                 self.db.execute(
                     cur, "INSERT INTO hk_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (message.message_id, account.customer_id, message.kind, message.channel,
-                     message.status, message.queued_on.isoformat(), message.subject,
-                     message.body, message.recipient, message.attempts, position))
+                     message.status, message.queued_on.isoformat(), subject, body,
+                     seal(message.recipient, "hk_messages.recipient" + where),
+                     message.attempts, position))
 
     def _write_priority(self, cur: Any, account: Account, view: AccountView,
                         as_of: date) -> None:
@@ -685,11 +718,18 @@ class Projector:
 
 
 def snapshot_tables(db: ViewDatabase, conn: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every view, sorted: for comparing a live build with a rebuild."""
+    """Every row of every view, sorted, sealed columns opened: for comparing a live build
+    with a rebuild (a value is sealed with a fresh nonce each time it is written)."""
     result = {}
     for table in TABLES:
         if table == "hk_tracking":
             continue
-        rows = db.query(conn, f"SELECT * FROM {table}")
+        cursor = conn.execute(f"SELECT * FROM {table}")
+        columns = [d[0] for d in cursor.description]
+        rows = [list(row) for row in cursor.fetchall()]
+        for column in SEALED.get(table, ()):
+            i = columns.index(column)
+            for row in rows:
+                row[i] = db.sealer.open(row[i], f"{table}.{column}:{row[0]}")
         result[table] = sorted(tuple(str(v) for v in row) for row in rows)
     return result

@@ -420,34 +420,41 @@ def test_filters_and_figures_are_those_of_the_account(api):
     assert listed(collector="wang.fang")["C-3"]["name"] == "西南贸易"
 
 
-def test_sealed_names_are_matched_in_process_with_the_same_answers(api, hk):
-    """With names sealed in the read tables (a cipher key set), the database cannot match
-    a name: the list reveals each and matches it here, with the same answers."""
-    for n in range(30):
-        register(api, f"S-{n:02d}", name="华东机电" if n % 7 == 0 else f"Other {n}")
-    views = hk.views.fresh()
+def test_sealed_names_are_matched_in_process_with_the_same_answers(store):
+    """With a cipher key the read tables hold names sealed, which the database cannot
+    match: the list opens each and matches it here, as the database would in clear."""
+    import base64
+    import secrets
 
-    def page(q: str, limit: int, cursor: str | None = None) -> dict[str, Any]:
-        return views.customers(CustomerFilter(q=q), limit, cursor, date(2026, 12, 1))
+    from huikuan.core.commands import RegisterCustomer
+    from huikuan.projections.queries import Views
 
-    clear = [page(q, 2) for q in ("华东", "s-1", "other 2")]
-    # Seal: the names as stored are no longer readable; reveal undoes it.
-    with views.db.transaction(views.conn) as cur:
-        views.db.execute(cur, "UPDATE hk_accounts SET name = 'sealed:' || customer_id")
-    names = {f"sealed:S-{n:02d}": "华东机电" if n % 7 == 0 else f"Other {n}"
-             for n in range(30)}
-    views.names_sealed = True
-    views.reveal_name = names.__getitem__  # type: ignore[method-assign]
-    assert [page(q, 2) for q in ("华东", "s-1", "other 2")] == clear
-    seen, cursor = [], None
-    while True:
-        found = page("华东", 2, cursor)
-        seen += [c["customer_id"] for c in found["customers"]]
-        cursor = found["next"]
-        if cursor is None:
-            break
-    assert seen == ["S-00", "S-07", "S-14", "S-21", "S-28"]
-    assert page("sealed", 5)["customers"] == []
+    ledger = store.open(base64.b64encode(secrets.token_bytes(32)).decode())
+    names = {f"S-{n:02d}": "华东机电" if n % 7 == 0 else f"Other {n}" for n in range(30)}
+    for customer_id, name in names.items():
+        ledger.register_customer(RegisterCustomer(customer_id=customer_id, name=name,
+                                                  currency="CNY", collector="li.wei"))
+    views = Views(ledger).fresh()
+    assert views.names_sealed
+    stored = [row[0] for row in views._q("SELECT name FROM hk_accounts")]
+    assert stored and not set(stored) & set(names.values())
+
+    def pages(q: str) -> list[tuple[str, str]]:
+        seen, cursor = [], None
+        while True:
+            found = views.customers(CustomerFilter(q=q), 2, cursor, date(2026, 12, 1))
+            seen += [(c["customer_id"], c["name"]) for c in found["customers"]]
+            cursor = found["next"]
+            if cursor is None:
+                return seen
+
+    for q in ("华东", "s-1", "other 2", "OTHER 1", "sealed", "s1:"):
+        expected = sorted((c, n) for c, n in names.items()
+                          if q.lower() in c.lower() or q.lower() in n.lower())
+        assert pages(q) == expected, q
+    assert len(pages("华东")) == 5
+    views.close()
+    views.projector.close()
 
 
 def test_every_role_may_list(api):
