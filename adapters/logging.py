@@ -38,7 +38,10 @@ def configure_logging(
         json = fmt == "json" if fmt else not sys.stderr.isatty()
     level_name = (level or os.environ.get("HUIKUAN_LOG_LEVEL") or "INFO").upper()
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(
+            # Never the frames' local variables: they can hold an API key or a customer's
+            # data (rich's tracebacks show them by default).
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False))
     )
     structlog.configure(
         processors=[

@@ -40,3 +40,23 @@ def test_log_lines_are_json_with_account_and_command_and_no_personal_data(ledger
     assert lines[-1]["field"] == "amount"
     for secret in (NAME, PHONE, EMAIL, CONTACT):
         assert secret not in text
+
+
+def test_a_traceback_on_the_console_shows_no_local_variable():
+    import io
+
+    import structlog
+
+    out = io.StringIO()
+    configure_logging(json=False, stream=out, force=True)
+    try:
+        # Built at run time, so only a frame's locals could show it (the source lines
+        # a traceback quotes do not hold it).
+        secret = "".join(reversed("gol-eht-rof-ton"))  # noqa: F841
+        raise RuntimeError("boom")
+    except RuntimeError:
+        structlog.get_logger("test").exception("http.unexpected")
+    text = out.getvalue()
+    assert "RuntimeError" in text and "boom" in text
+    assert "not-for-the-log" not in text
+    configure_logging(json=True, force=True)
