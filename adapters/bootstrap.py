@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
-from huikuan.adapters.settings import load_settings
+from huikuan.adapters.settings import load_settings, required_reasons
 from huikuan.adapters.storage import open_ledger
 from huikuan.core.anchors import AnchorBook
 from huikuan.core.clock import company_today
@@ -87,6 +87,8 @@ class Huikuan:
         self._given_host = host
         # Facts recorded through this ledger are decided for by the policy at once.
         ledger.decide_after_facts = self._decide_after_facts
+        # The kinds of fact that need a reason, read when a fact is recorded.
+        ledger.require_reason = lambda: required_reasons(self.settings)
 
     @part
     def settings(self) -> Settings:

@@ -23,6 +23,7 @@ from huikuan.adapters.settings import SettingsError
 from huikuan.adapters.storage import ConfigurationError
 from huikuan.adapters.tables import Column, render
 from huikuan.core.account import Account
+from huikuan.core.actor import IMPORT, acting_as
 from huikuan.core.audit import verify
 from huikuan.core.cycle import CycleRunning
 from huikuan.core.errors import DomainError, InvalidCommand, NotFound
@@ -164,11 +165,16 @@ def history(
     customer_id: str,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Business date.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    recorded_by: Annotated[str | None, typer.Option(
+        "--recorded-by", help="Only what one recorded: key:<key_id>, user:<name>, cycle, "
+        "dispatcher, import or system.")] = None,
 ) -> None:
-    """Every event of a customer's account, in the order recorded."""
+    """Every event of a customer's account, in the order recorded, with who recorded it
+    and why."""
     ledger = _huikuan().ledger
     try:
-        entries = ledger.history(customer_id, as_of=_parse_date(as_of))
+        entries = ledger.history(customer_id, as_of=_parse_date(as_of),
+                                 recorded_by=recorded_by)
     except NotFound as error:
         err.print(f"[red]{error.message}[/red]")
         raise typer.Exit(EXIT_NOT_FOUND) from None
@@ -176,13 +182,15 @@ def history(
         for e in entries:
             sys.stdout.write(json.dumps({"version": e.version, "type": e.type,
                                          "occurred_on": e.occurred_on,
-                                         "recorded_at": e.recorded_at, "data": e.data},
+                                         "recorded_at": e.recorded_at, "data": e.data,
+                                         "recorded_by": e.recorded_by, "reason": e.reason},
                                         default=str, ensure_ascii=False) + "\n")
         return
     columns = [Column("v", right=True), Column("event"), Column("business date"),
-               Column("recorded at")]
+               Column("recorded at"), Column("by"), Column("reason", wraps=True)]
     _table(columns, [[e.version, e.type, e.occurred_on or "",
-                      e.recorded_at.isoformat(timespec="seconds")] for e in entries])
+                      e.recorded_at.isoformat(timespec="seconds"), e.recorded_by or "-",
+                      e.reason or ""] for e in entries])
 
 
 @app.command()
@@ -475,7 +483,8 @@ def import_file(
         raise typer.Exit(EXIT_USAGE)
     hk = _huikuan()
     try:
-        summary = import_ledger(hk.ledger, path, _parse_date(as_of) or _today(hk))
+        with acting_as(IMPORT):  # every event of the import says the import recorded it
+            summary = import_ledger(hk.ledger, path, _parse_date(as_of) or _today(hk))
     except ImportError_ as error:
         for line, message in error.problems[:50]:
             err.print(f"{file}:{line}: {message}")

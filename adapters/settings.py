@@ -36,6 +36,7 @@ def load_settings(
         raise SettingsError(f"{file}: {error}") from None
     _check_share(file, sections.get("escalation"), "promise_min_cover")
     _check_promise_review(file, sections.get("commitments"))
+    _check_require_reason(file, sections.get("audit"))
     _check_pauses(file, sections.get("pauses"))
     _check_handoff_to(file, sections.get("escalation"))
     return Settings(sections=sections, env=environment)
@@ -98,3 +99,33 @@ def _check_handoff_to(file: Path, section: Any) -> None:
             msg = (f"{file}: [[escalation.steps]] handoff_to is one of "
                    f"{', '.join(HANDOFF_TO)} (got {step['handoff_to']!r})")
             raise SettingsError(msg)
+
+
+def reason_kinds() -> frozenset[str]:
+    """The kinds of fact ``[audit] require_reason`` may name: every fact's ``KIND``
+    (``write_off``, ``pause``, ``handoff``…) and ``customer_change``."""
+    from huikuan.core.account import Account
+
+    kinds = {getattr(value, "KIND", "") for value in vars(Account).values()
+             if isinstance(value, type)}
+    return frozenset(kinds - {""})
+
+
+def required_reasons(settings: Settings) -> frozenset[str]:
+    """``[audit] require_reason``: the kinds of fact recorded only with a reason."""
+    return frozenset(settings.section("audit").get("require_reason", ()))
+
+
+def _check_require_reason(file: Path, section: Any) -> None:
+    """``[audit] require_reason``: a list of kinds of fact, each one huikuan records."""
+    if not isinstance(section, Mapping) or "require_reason" not in section:
+        return
+    value = section["require_reason"]
+    known = reason_kinds()
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise SettingsError(f"{file}: [audit] require_reason is a list of kinds of fact "
+                            f"(got {value!r})")
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise SettingsError(f"{file}: [audit] require_reason names {', '.join(unknown)}, "
+                            f"not kinds of fact; the kinds are {', '.join(sorted(known))}")

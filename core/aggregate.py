@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from huikuan.core import chain
+from huikuan.core.actor import acting
 
 
 def _content_of(event: Any) -> bytes:
@@ -45,6 +46,14 @@ class ChainedAggregate(Aggregate):
 
     class Event(Aggregate.Event):
         chain_hash: str
+
+        # Who recorded it and why (core.actor): kept in the stored state beside the
+        # fields, not fields themselves (an event class of any shape gets them, and a
+        # stored event without them reads None from these class defaults).
+        recorded_by: ClassVar[str | None] = None
+        recorded_reason: ClassVar[str | None] = None
+        BODY_REASON: ClassVar[bool] = False
+        """True for events whose own ``reason`` field is the request's reason (facts)."""
 
         DATE_FIELD: ClassVar[str | None] = None
         """The field holding the event's business date (of a datetime, its date), if any.
@@ -84,8 +93,12 @@ class ChainedAggregate(Aggregate):
             chain_hash="",
             **kwargs,
         )
+        stamp = _stamp(draft, kwargs)
         chain_hash = chain.link(chain.GENESIS, _content_of(draft))
-        return super()._create(event_class, id=id, chain_hash=chain_hash, **kwargs)
+        aggregate = super()._create(event_class, id=id, chain_hash=chain_hash, **kwargs)
+        for event in aggregate._pending_events:  # the created event, as the library made it
+            _restamp(event, stamp)
+        return aggregate
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         kwargs.setdefault("timestamp", event_class.create_timestamp())
@@ -95,8 +108,30 @@ class ChainedAggregate(Aggregate):
             chain_hash="",
             **kwargs,
         )
+        stamp = _stamp(draft, kwargs)
         new_event = dataclasses.replace(
             draft, chain_hash=chain.link(self.chain_head, _content_of(draft))
         )
+        _restamp(new_event, stamp)
         new_event.mutate(self)
         self._pending_events.append(new_event)
+
+
+def _stamp(event: Any, fields: dict[str, Any]) -> dict[str, str]:
+    """Put who records it, and why, on a new event (before its hash is computed): the
+    actor in force (core.actor), and for a fact without a reason from the request, its
+    own ``reason``. What was stamped is returned, to stamp a copy alike."""
+    actor = acting.get()
+    stamp = {"recorded_by": actor.recorded_by}
+    reason = actor.reason
+    if reason is None and event.BODY_REASON and isinstance(fields.get("reason"), str):
+        reason = fields["reason"]
+    if reason is not None:
+        stamp["recorded_reason"] = reason
+    _restamp(event, stamp)
+    return stamp
+
+
+def _restamp(event: Any, stamp: dict[str, str]) -> None:
+    for name, value in stamp.items():
+        object.__setattr__(event, name, value)  # the event is frozen once made

@@ -36,6 +36,7 @@ from eventsourcing.persistence import IntegrityError
 
 from huikuan.core import after_facts, decisions
 from huikuan.core.account import CLASSES, GRADES, STAGES, Account
+from huikuan.core.actor import CYCLE, acting_as
 from huikuan.core.aggregate import ChainedAggregate
 from huikuan.core.errors import Conflict, InvalidCommand, Tampered
 from huikuan.core.ledger import Ledger
@@ -228,7 +229,10 @@ class DailyCycle:
                 msg = ("another cycle is running on this store; "
                        "run this one again when it has finished")
                 raise CycleRunning(msg, field="as_of")
-            return self._run(as_of, allow_future=allow_future, review_all=review_all)
+            # Every decision of the cycle says the cycle recorded it (core.actor), whoever
+            # asked for the run.
+            with acting_as(CYCLE):
+                return self._run(as_of, allow_future=allow_future, review_all=review_all)
 
     def _run(self, as_of: date, *, allow_future: bool, review_all: bool) -> CycleSummary:
         # Read under the lock: no other cycle can complete a later date meanwhile.

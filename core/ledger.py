@@ -30,8 +30,9 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Persistenc
 from huikuan.core import chain
 from huikuan.core.account import Account, account_id
 from huikuan.core.account.events import Decision
+from huikuan.core.actor import Actor, acting_as
 from huikuan.core.commands import Command, RegisterCustomer
-from huikuan.core.errors import Conflict, DomainError, NotFound
+from huikuan.core.errors import Conflict, DomainError, InvalidCommand, NotFound
 from huikuan.core.handlers import handle, handler_for
 from huikuan.core.integrity import Guard, refused
 from huikuan.core.transcodings import register_all
@@ -62,14 +63,26 @@ class HistoryEntry:
     occurred_on: date | None
     recorded_at: datetime
     data: dict[str, Any]
+    recorded_by: str | None = None
+    """Who recorded it (core.actor); None for an event stored before this was kept."""
+    reason: str | None = None
+    """The reason the request gave, if any."""
 
 
-_ENVELOPE = ("originator_id", "originator_version", "timestamp", "originator_topic")
+_ENVELOPE = ("originator_id", "originator_version", "timestamp", "originator_topic",
+             "recorded_by", "recorded_reason")
 
 
 def event_data(event: Any) -> dict[str, Any]:
-    """An event's own fields, without the envelope the store keeps for every event."""
+    """An event's own fields, without the envelope the store keeps for every event (who
+    recorded it and why are given beside them: :func:`recorded`)."""
     return {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+
+
+def recorded(event: Any) -> dict[str, str | None]:
+    """``recorded_by`` and ``reason`` of an event (None for one stored before them)."""
+    return {"recorded_by": getattr(event, "recorded_by", None),
+            "reason": getattr(event, "recorded_reason", None)}
 
 
 def master_answer(account: Account, on: date | None) -> dict[str, Any]:
@@ -220,8 +233,14 @@ class Ledger(Application[UUID]):
 
     # ---- write side
 
-    def register_customer(self, command: RegisterCustomer) -> Outcome:
-        """Open the customer's account, or report the existing one for a repeat."""
+    def register_customer(self, command: RegisterCustomer, *,
+                          by: Actor | None = None) -> Outcome:
+        """Open the customer's account, or report the existing one for a repeat.
+        ``by``: who records it (default: the actor in force, core.actor)."""
+        with acting_as(by):
+            return self._register_customer(command)
+
+    def _register_customer(self, command: RegisterCustomer) -> Outcome:
         request = command.model_dump(exclude={"registered_on"})
         bound = log.bind(customer_id=command.customer_id, command="register")
         for _ in range(MAX_ATTEMPTS):
@@ -248,16 +267,18 @@ class Ledger(Application[UUID]):
             return Outcome(account, recorded=True)
         raise TooMuchContention("the account is busy; try again")
 
-    def execute(self, customer_id: str, command: Command) -> Outcome:
+    def execute(self, customer_id: str, command: Command, *,
+                by: Actor | None = None) -> Outcome:
         """Record ``command`` on the customer's account (or recognise a repeat)."""
         handler = handler_for(command)
 
         def change(account: Account) -> bool:
             return handler(account, command)
 
-        return self.change(customer_id, handler.__name__, change)
+        return self.change(customer_id, handler.__name__, change, by=by)
 
-    def execute_many(self, customer_id: str, commands: list[Command]) -> Outcome:
+    def execute_many(self, customer_id: str, commands: list[Command], *,
+                     by: Actor | None = None) -> Outcome:
         """Record several commands on one account in a single atomic save.
 
         All or nothing: if one is refused, none is recorded. Repeats among them are
@@ -270,13 +291,17 @@ class Ledger(Application[UUID]):
                 recorded = handle(account, command) or recorded
             return recorded
 
-        return self.change(customer_id, "batch", change)
+        return self.change(customer_id, "batch", change, by=by)
 
     def change(
         self, customer_id: str, name: str, change: Callable[[Account], bool],
-        account: Account | None = None,
+        account: Account | None = None, *, by: Actor | None = None,
     ) -> Outcome:
         """Apply ``change`` to the account and save, retrying on a concurrent write.
+
+        ``by``: who records it (default: the actor in force, core.actor); every event
+        of the save is stamped with it, the decisions made after its facts too (the
+        plugin that made each is named in the decision itself).
 
         ``change`` returns False when there is nothing to record (a repeat). The first
         try starts from the account as this process last saved it, without reading the
@@ -284,6 +309,13 @@ class Ledger(Application[UUID]):
         version taken, and every retry, like a refusal on that first try, starts from
         the store's latest. ``account``, checked out by the caller, is used instead.
         """
+        with acting_as(by):
+            return self._change(customer_id, name, change, account)
+
+    def _change(
+        self, customer_id: str, name: str, change: Callable[[Account], bool],
+        account: Account | None,
+    ) -> Outcome:
         bound = log.bind(customer_id=customer_id, command=name)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             maybe_behind = False
@@ -292,6 +324,8 @@ class Ledger(Application[UUID]):
                 account = self._checkout_account(customer_id, latest=attempt > 1)
             try:
                 recorded = change(account)
+                if recorded:
+                    self._check_reasons(account)
             except DomainError as error:
                 if maybe_behind:
                     continue  # refused by what may be old news: decide on the latest
@@ -313,6 +347,22 @@ class Ledger(Application[UUID]):
             bound.info("command.recorded", version=account.version, attempts=attempt)
             return Outcome(account, recorded=True, events=events)
         raise TooMuchContention("the account is busy; try again")
+
+    require_reason: Callable[[], frozenset[str]] = staticmethod(frozenset)
+    """The kinds of fact that need a reason (``[audit] require_reason``; the bootstrap
+    sets where to read them): a fact of one of them recorded without a reason is
+    refused, 422 on ``reason``, and nothing is recorded."""
+
+    def _check_reasons(self, account: Account) -> None:
+        required = self.require_reason()
+        if not required:
+            return
+        for event in account.pending_events:
+            kind = getattr(event, "KIND", "")
+            if kind in required and getattr(event, "recorded_reason", None) is None:
+                msg = (f"a reason is required for a {kind.replace('_', ' ')} "
+                       "(the X-Reason header or the body's reason; [audit] require_reason)")
+                raise InvalidCommand(msg, field="reason")
 
     def _checkout_account(self, customer_id: str, *, latest: bool) -> Account:
         try:
@@ -438,10 +488,14 @@ class Ledger(Application[UUID]):
         assert isinstance(account, Account)
         return account
 
-    def history(self, customer_id: str, as_of: date | None = None) -> list[HistoryEntry]:
-        """Every event of the account in order; with ``as_of``, those that had happened."""
+    def history(self, customer_id: str, as_of: date | None = None,
+                recorded_by: str | None = None) -> list[HistoryEntry]:
+        """Every event of the account in order; with ``as_of``, those that had happened;
+        with ``recorded_by``, those that one recorded."""
         entries = []
         for event in self._events(customer_id):
+            if recorded_by is not None and getattr(event, "recorded_by", None) != recorded_by:
+                continue
             occurred_on = event.occurred_on
             if (
                 as_of is not None
@@ -458,6 +512,7 @@ class Ledger(Application[UUID]):
                     occurred_on=occurred_on,
                     recorded_at=event.timestamp,
                     data=data,
+                    **recorded(event),
                 )
             )
         return entries

@@ -21,6 +21,7 @@ import structlog
 
 from huikuan.core.account import Account, account_id
 from huikuan.core.account.records import Message
+from huikuan.core.actor import DISPATCHER, acting_as
 from huikuan.core.clock import today_in
 from huikuan.core.cycle import render_message
 from huikuan.core.errors import Tampered
@@ -112,6 +113,11 @@ class Dispatcher:
         return due
 
     def run_once(self, now: datetime) -> DispatchSummary:
+        """See :meth:`_run_once`; what it records, the dispatcher recorded (core.actor)."""
+        with acting_as(DISPATCHER):
+            return self._run_once(now)
+
+    def _run_once(self, now: datetime) -> DispatchSummary:
         """Try every message that is due at ``now``, one at a time.
 
         One dispatcher at a time: ``lock`` (by default this process's) is held for the

@@ -22,7 +22,7 @@ from huikuan.core import classes, decisions
 from huikuan.core.account import CLASSES, STAGES, Account
 from huikuan.core.clock import company_today
 from huikuan.core.errors import InvalidCommand, NotFound
-from huikuan.core.ledger import Ledger, event_data, master_answer
+from huikuan.core.ledger import Ledger, event_data, master_answer, recorded
 from huikuan.core.money import zero
 from huikuan.core.plugin import CreditPosition
 from huikuan.core.worklist import queue
@@ -530,6 +530,7 @@ class Views:
                     "recorded_at": getattr(event, "timestamp", None),
                     "data": {k: v for k, v in event_data(event).items()
                              if k not in SECRET_FIELDS},
+                    **recorded(event),
                 })
         return {"events": items, "next": position}
 

@@ -19,7 +19,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from huikuan.core.access import ROLES, Caller, Refusal, identify
+from huikuan.core.actor import MAX_REASON, Actor, acting
 from huikuan.core.clock import company_today
+from huikuan.core.errors import InvalidCommand
 
 if TYPE_CHECKING:
     from huikuan.adapters.http import Services
@@ -144,3 +146,29 @@ async def may_call(connection: ASGIConnection[Any, Any, Any, Any],
     known = _known(connection, found)
     if known.role not in MAY[str(getattr(handler, "operation_id", ""))]:
         raise PermissionDeniedException(f"the {known.role} role may not do this")
+    # Who records what this request writes, and why: the one place the HTTP API says it
+    # (the request's context carries it to the ledger, which stamps every event saved).
+    acting.set(Actor.key(known.key_id, _reason(connection)))
+
+
+def _reason(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The ``X-Reason`` header (UTF-8; at most 500 characters, no control character),
+    or None; 422 naming it otherwise."""
+    given = connection.headers.getall("x-reason", [])
+    if not given:
+        return None
+    if len(given) > 1:
+        raise InvalidCommand("X-Reason is given once", field="X-Reason")
+    try:  # header bytes arrive decoded as Latin-1: read them as the UTF-8 they are
+        text = given[0].encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise InvalidCommand("X-Reason is UTF-8 text", field="X-Reason") from None
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) > MAX_REASON:
+        raise InvalidCommand(f"X-Reason is at most {MAX_REASON} characters",
+                             field="X-Reason")
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text):
+        raise InvalidCommand("X-Reason holds no control characters", field="X-Reason")
+    return text

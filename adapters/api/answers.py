@@ -420,6 +420,11 @@ class HistoryEvent(Answer):
     recorded_at: IsoTimestamp
     data: dict[str, Any]
     """The event's own fields, as stored."""
+    recorded_by: str | None = None
+    """Who recorded it: ``key:<key_id>``, ``user:<name>``, ``cycle``, ``dispatcher``,
+    ``import`` or ``system``; null for an event recorded before huikuan kept it."""
+    reason: str | None = None
+    """The reason the request gave (``X-Reason``, or the fact's own ``reason``)."""
 
 
 class CustomerHistory(Answer):
@@ -588,6 +593,10 @@ class FeedEvent(Answer):
     occurred_on: date | None
     recorded_at: datetime | None
     data: dict[str, Any]
+    recorded_by: str | None = None
+    """Who recorded it (as in an account's history); null before huikuan kept it."""
+    reason: str | None = None
+    """The reason the request gave, if any."""
 
 
 class EventFeed(Answer):

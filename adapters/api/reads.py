@@ -97,16 +97,19 @@ def customer_history(
     request: Request[Any, Any, Any],
     customer_id: FromPath[str],
     as_of: Annotated[str | None, QueryParameter()] = None,
+    recorded_by: Annotated[str | None, QueryParameter(max_length=200)] = None,
 ) -> a.CustomerHistory:
-    """Every event of the account in order; with as_of, what had happened by then."""
+    """Every event of the account in order; with as_of, what had happened by then; with
+    recorded_by (``key:<key_id>``, ``user:<name>``, ``cycle``…), what that one recorded."""
     ledger = services(request).ledger
     when = _date(as_of, "as_of")
-    entries = ledger.history(customer_id, as_of=when)
+    entries = ledger.history(customer_id, as_of=when, recorded_by=recorded_by)
     fields: dict[str, Any] = {
         "customer_id": customer_id,
         "events": [
             {"version": e.version, "type": e.type, "occurred_on": e.occurred_on,
-             "recorded_at": e.recorded_at, "data": e.data}
+             "recorded_at": e.recorded_at, "data": e.data,
+             "recorded_by": e.recorded_by, "reason": e.reason}
             for e in entries
         ],
     }

@@ -49,6 +49,7 @@ class Fact(Event):
     """
 
     TOPIC = "huikuan:Account.Fact"
+    BODY_REASON = True  # a fact's own reason field is the request's reason
     KIND: ClassVar[str] = ""
     ID_FIELD: ClassVar[str] = ""
     REQUEST_FIELDS: ClassVar[tuple[str, ...]] = ()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from huikuan.core.account.events import Event
@@ -61,6 +61,7 @@ class MasterData(AccountState):
         fields that changed and nothing else, ``previous`` what they were just before."""
 
         TOPIC = "huikuan:Account.CustomerChanged"
+        KIND: ClassVar[str] = "customer_change"  # for [audit] require_reason
         DATE_FIELD = "effective_on"
         CHANGES_INVOICES = False
         effective_on: date

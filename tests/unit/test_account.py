@@ -383,7 +383,8 @@ def test_what_an_event_declares_about_itself_is_not_stored() -> None:
     stored = set(vars(issued))
     assert stored == {"originator_id", "originator_version", "timestamp", "chain_hash",
                       "invoice_id", "amount", "issued_on", "due_on", "contract_ref",
-                      "order_ref"}
+                      "order_ref", "recorded_by"}  # who recorded it: stored beside the fields
+    assert issued.recorded_by == "system"  # no one said otherwise (core.actor)
     assert issued.occurred_on == date(2026, 2, 1)
     assert issued.invoices_changed(account) == ("I-1",)
 
