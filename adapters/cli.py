@@ -331,11 +331,13 @@ def kpis(
     end: Annotated[str | None, typer.Option(
         "--to", help="Last day of the period (default: the company's today).")] = None,
     output: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    by: Annotated[str | None, typer.Option(
+        "--by", help="collector: each collector's results instead")] = None,
 ) -> None:
     """DSO, best possible DSO, ADD, CEI and promise-kept rate, per currency (the last 90
-    days unless told)."""
-    if output not in ("table", "csv", "json"):
-        err.print("[red]--format table|csv|json[/red]")
+    days unless told); with --by collector, each collector's results."""
+    if output not in ("table", "csv", "json") or by not in (None, "collector"):
+        err.print("[red]--format table|csv|json; --by collector[/red]")
         raise typer.Exit(EXIT_USAGE)
     hk = _huikuan()
     last = _parse_date(end) or _today(hk)
@@ -343,6 +345,9 @@ def kpis(
     if first > last:
         err.print(f"[red]--from {first} is after --to {last}[/red]")
         raise typer.Exit(EXIT_USAGE)
+    if by == "collector":
+        _collector_kpis(_views(hk).collector_kpis(first, last), output)
+        return
     report = _views(hk).kpis(first, last)
     if output == "json":
         sys.stdout.write(json.dumps(_plain(report), indent=2) + "\n")
@@ -362,6 +367,27 @@ def kpis(
     columns = [Column("currency"), *[Column(n, right=True) for n in names],
                *[Column(f, right=True) for f in figures]]
     _table(columns, rows, title=f"KPIs {first} to {last} ({(last - first).days + 1} days)")
+
+
+def _collector_kpis(report: dict[str, object], output: str) -> None:
+    names = ["collector", "currency", "recovered", "accounts", "contacts", "promises_made",
+             "promises_kept", "promises_broken", "cost", "cost_per_recovered"]
+    found = report["collectors"]
+    assert isinstance(found, list)
+    if output == "json":
+        sys.stdout.write(json.dumps(_plain(report), indent=2, ensure_ascii=False) + "\n")
+        return
+    rows = [[_or_dash(r[n]) if n != "collector" else (r[n] or "(none)") for n in names]
+            for r in found]
+    if output == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+        return
+    columns = [Column(n, right=n not in ("collector", "currency")) for n in names]
+    _table(columns, rows, title=f"Collectors {report['from']} to {report['to']}")
 
 
 def _or_dash(value: object) -> object:

@@ -34,6 +34,7 @@ from huikuan.projections.customers import (
     list_customers,
 )
 from huikuan.projections.db import ViewDatabase
+from huikuan.projections.kpis import collector_results, money_by_stage
 from huikuan.projections.sealing import SealBroken
 from huikuan.projections.views import Projector, from_minor
 
@@ -475,9 +476,10 @@ class Views:
             "SELECT currency, status, COUNT(*) FROM hk_promises WHERE due_on >= ? AND "
             "due_on <= ? GROUP BY currency, status", (start.isoformat(), end.isoformat())):
             promises.setdefault(currency, {})[status] = int(count)
+        staged = money_by_stage(self._q, start, end)
         result = []
         for currency in sorted(set(ar_begin) | set(ar_end) | set(sales) | set(promises)
-                               | set(recovered)):
+                               | set(recovered) | set(staged)):
             z = zero(currency)
             ar_from, ar_to = ar_begin.get(currency, z), ar_end.get(currency, z)
             credit_sales, current = sales.get(currency, z), not_due_end.get(currency, z)
@@ -499,8 +501,15 @@ class Views:
                             "credit_sales": credit_sales, "not_due_ar_to": current,
                             "promises_kept": kept, "promises_broken": broken,
                             "recovered": recovered.get(currency, z)},
+                # Money received at each stage of the ladder, and what collecting it cost.
+                "recovery_by_stage": staged.get(currency, {}).get("recovery_by_stage", {}),
+                "collection_cost": staged.get(currency, {}).get("collection_cost"),
             })
         return {"from": start, "to": end, "currencies": result}
+
+    def collector_kpis(self, start: date, end: date) -> dict[str, Any]:
+        """Each collector's results for ``start``–``end`` (projections.kpis)."""
+        return collector_results(self._q, start, end)
 
     # ---- the event feed
 

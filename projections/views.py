@@ -33,6 +33,9 @@ Tables (amounts are integers in the currency's minor unit):
   sums a few thousand rows however many invoices there are (an invoice with a
   schedule counts under its schedule written relative to its due date, the same for
   every invoice under one policy, and the class is read off it for the date asked);
+- ``hk_results``: what each collector's work brought, a row a fact, with the account's
+  collector and stage when it was recorded: payments received (and bounces, against the
+  payment they undo), contacts logged, promises made, kept and broken (projections.kpis);
 - ``hk_costs``: every collection cost (催收成本): customer, the collector then, date,
   amount in its own currency, kind, the case it was spent on;
 - ``hk_case_files``: per customer with any, its dunning stops, cases and guarantees
@@ -72,6 +75,7 @@ from huikuan.core.plugin import AccountView
 from huikuan.core.policy import view_of
 from huikuan.projections.casefile import CASE_FILE_EVENTS, case_file_row, cost_row
 from huikuan.projections.db import ViewDatabase
+from huikuan.projections.kpis import result_row
 from huikuan.projections.sealing import SEALED
 
 log = structlog.get_logger("huikuan.projections")
@@ -79,15 +83,16 @@ log = structlog.get_logger("huikuan.projections")
 TRACKING_NAME = "views"
 # The shape of the tables below. Views built by an older huikuan are thrown away and
 # folded again from the events when it changes: they are derived, never the record.
-# 4: class schedules, recoveries, the customer list; 5: hk_costs, hk_case_files.
-SCHEMA_VERSION = "5"
+# 4: class schedules, recoveries, the customer list; 5: hk_costs, hk_case_files;
+# 6: hk_results.
+SCHEMA_VERSION = "6"
 # In hk_accounts.review_from: review at the next cycle; review only when a fact comes.
 REVIEW_NOW, REVIEW_NEVER = "", "9999-12-31"
 
 TABLES = (
     "hk_tracking", "hk_meta", "hk_accounts", "hk_invoices", "hk_movements",
     "hk_class_changes", "hk_class_schedule", "hk_recoveries", "hk_messages", "hk_promises",
-    "hk_worklist", "hk_open_by_due", "hk_costs", "hk_case_files",
+    "hk_worklist", "hk_open_by_due", "hk_costs", "hk_case_files", "hk_results",
 )
 
 DDL = [
@@ -156,6 +161,12 @@ DDL = [
         kind TEXT NOT NULL, handoff_id TEXT, position BIGINT NOT NULL,
         PRIMARY KEY (customer_id, cost_id))""",
     "CREATE INDEX IF NOT EXISTS hk_costs_date ON hk_costs (incurred_on)",
+    """CREATE TABLE IF NOT EXISTS hk_results (
+        customer_id TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL,
+        on_date TEXT NOT NULL, collector TEXT, stage TEXT NOT NULL, currency TEXT NOT NULL,
+        amount_minor BIGINT NOT NULL, position BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS hk_results_date ON hk_results (on_date)",
+    "CREATE INDEX IF NOT EXISTS hk_results_ref ON hk_results (customer_id, ref, kind)",
     """CREATE TABLE IF NOT EXISTS hk_case_files (
         customer_id TEXT PRIMARY KEY, pauses TEXT NOT NULL, cases TEXT NOT NULL,
         guarantees TEXT NOT NULL)""",
@@ -199,6 +210,7 @@ class _Batch:
     recoveries: list[tuple[str, str, str, str, int, int]] = field(default_factory=list)
     message_positions: dict[str, int] = field(default_factory=dict)
     costs: list[tuple[Any, ...]] = field(default_factory=list)
+    results: list[tuple[Any, ...]] = field(default_factory=list)
     last_cycle: date | None = None
     refresh_for: date | None = None  # a cycle that reviewed every account: rank them all
 
@@ -416,6 +428,8 @@ class Projector:
                                 batch.recoveries)
             self.db.executemany(cur, "INSERT INTO hk_costs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 batch.costs)
+            self.db.executemany(cur, "INSERT INTO hk_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                batch.results)
             if batch.last_cycle:
                 self._set_meta(cur, "last_cycle", batch.last_cycle.isoformat())
             if batch.refresh_for:
@@ -442,6 +456,9 @@ class Projector:
                   for i in ids}
         taken_back = (dict(account.payments[event.payment_id].recovered)
                       if isinstance(event, Account.PaymentBounced) else {})
+        result = result_row(account, event, position)  # who worked it, as it stood before
+        if result is not None:
+            batch.results.append(result)
         unscheduled = (isinstance(event, Account.ClassScheduled)
                        and account.invoices[event.invoice_id].class_steps is None)
         event.mutate(account)

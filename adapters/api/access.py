@@ -77,6 +77,7 @@ MAY: Final[dict[str, frozenset[str]]] = {
     "listMessages": EVERYONE,
     "getMessage": EVERYONE,
     "getKpis": EVERYONE,
+    "getCollectorKpis": EVERYONE,
     "listLimitations": EVERYONE,
     "listEvents": EVERYONE,
     # audit

@@ -564,12 +564,45 @@ class CurrencyKpis(Answer):
     recovered: Money
     """Money recovered in the period after a write-off."""
     figures: KpiFigures
+    recovery_by_stage: dict[str, Money] = {}
+    """Money received in the period (less bounces) by the escalation stage the account
+    was at when it came: ``none``, ``reminded``, ``notice``, … ``handoff``."""
+    collection_cost: Decimal | None = None
+    """Collection costs recorded in the period ÷ the money received (null: none received)."""
 
 
 class Kpis(Answer):
     from_: date = Field(alias="from")
     to: date
     currencies: list[CurrencyKpis]
+
+
+class CollectorKpis(Answer):
+    collector: str | None
+    """null: accounts with no collector."""
+    currency: str
+    recovered: Money
+    """Payments received in the period, less bounces, on accounts the collector had when
+    each payment was recorded (a bounce counts against the payment it undoes)."""
+    accounts: int
+    """Accounts assigned to the collector now, in this currency."""
+    contacts: int
+    """Contacts logged in the period (by the collector a contact names, else the
+    account's collector then)."""
+    promises_made: int
+    promises_kept: int
+    promises_broken: int
+    """Promises made in the period, and kept or broken in it (for whom they were made)."""
+    cost: Money
+    """Collection costs recorded in the period (in their own currency)."""
+    cost_per_recovered: Decimal | None
+    """cost ÷ recovered; null when nothing was recovered."""
+
+
+class CollectorResults(Answer):
+    from_: date = Field(alias="from")
+    to: date
+    collectors: list[CollectorKpis]
 
 
 class Limitation(Answer):

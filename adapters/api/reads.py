@@ -198,6 +198,21 @@ def kpis(
     return answer(a.Kpis, _views(request).kpis(start, end))
 
 
+@operation("GET", "/kpis/collectors", "getCollectorKpis", tag="views")
+def collector_kpis(
+    request: Request[Any, Any, Any],
+    from_: Annotated[str, QueryParameter(name="from")],
+    to: Annotated[str, QueryParameter()],
+) -> a.CollectorResults:
+    """Each collector's results (催收员业绩): recovered, accounts, contacts, promises made,
+    kept and broken, cost and cost per recovered, per currency."""
+    start, end = _date(from_, "from"), _date(to, "to")
+    assert start is not None and end is not None
+    if end < start:
+        raise InvalidCommand("to is before from", field="to")
+    return answer(a.CollectorResults, _views(request).collector_kpis(start, end))
+
+
 @operation("GET", "/limitations", "listLimitations", tag="views")
 def limitations(
     request: Request[Any, Any, Any],
@@ -251,4 +266,4 @@ def audit_verify(request: Request[Any, Any, Any]) -> a.AuditVerification:
 
 
 READS = [customers, customer_summary, customer_history, credit_check, aging, worklist, messages,
-         message, kpis, limitations, events, audit_verify]
+         message, kpis, collector_kpis, limitations, events, audit_verify]
