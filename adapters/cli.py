@@ -494,11 +494,20 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id, key-…"
 @app.command("import")
 def import_file(
     file: Annotated[str, typer.Argument(help="A ledger as .csv (UTF-8) or .xlsx")],
-    as_of: Annotated[str | None, typer.Option("--as-of",
-                                              help="Date the paid parts were received by.")]
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The import's date: paid parts without paid_on were received by "
+                        "then at the latest (default: today).")]
     = None,
 ) -> None:
-    """Import a ledger: one row per invoice; all of it, or nothing if a row is bad."""
+    """Import a ledger: one row per invoice; all of it, or nothing if a row is bad.
+
+    Headers (English or Chinese): customer_id (客户编号), customer_name (客户名称),
+    invoice_id (发票号), amount (金额), currency (币种), issued_on (开票日期),
+    due_on (到期日), paid_amount (已收金额, optional), paid_on (已收日期, optional).
+    A paid amount without paid_on is dated the earlier of its due date and --as-of.
+    Amounts may have thousands separators (12,500.00); dates may be 2026-08-01,
+    2026/8/1 or 2026-8-1, or a date cell in an .xlsx.
+    """
     from pathlib import Path
 
     from huikuan.adapters.importer import ImportError_, import_ledger
@@ -518,6 +527,9 @@ def import_file(
         raise typer.Exit(EXIT_USAGE) from None
     console.print(f"{summary.rows} rows: {summary.customers_created} customers created, "
                   f"{summary.accounts_changed} accounts changed, {summary.events} events")
+    if summary.paid_dated_by_default:
+        console.print(f"{summary.paid_dated_by_default} paid amount(s) had no paid_on (已收日期): "
+                      "dated the earlier of the invoice's due date and the import's date")
 
 
 @app.command()

@@ -1,10 +1,17 @@
 """Import a receivables ledger from CSV (UTF-8, with or without BOM) or XLSX.
 
 One row per invoice: ``customer_id, customer_name, invoice_id, amount, currency,
-issued_on, due_on, paid_amount`` (optional), or the same in Chinese: 客户编号, 客户名称,
-发票号, 金额, 币种, 开票日期, 到期日, 已收金额. A customer is registered the first time
-it is seen; the paid part of an invoice is recorded as a payment allocated to it,
-received on the import's as-of date (the command line's default: the company's today).
+issued_on, due_on, paid_amount, paid_on`` (the last two optional), or the same in Chinese:
+客户编号, 客户名称, 发票号, 金额, 币种, 开票日期, 到期日, 已收金额, 已收日期. A customer is
+registered the first time it is seen; the paid part of an invoice is recorded as a payment
+allocated to it, received on ``paid_on``; without one, on the earlier of the due date and
+the import's as-of date (never before the invoice's issue date), and the summary counts
+those rows, because a paid date the file did not give moves as-of views, KPIs and
+limitation.
+
+Cells as ledgers kept by hand have them: amounts with thousands separators (``12,500.00``),
+dates as ``2026-08-01``, ``2026/8/1``, ``2026-8-1`` or ``2026.8.1``, and in a workbook a date
+cell or a date column formatted as a number (an Excel serial day).
 
 All or nothing: every row is checked against the accounts first (in memory); if any
 row is bad, each bad row is reported with its line number and nothing is recorded.
@@ -16,9 +23,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,7 +48,10 @@ HEADERS = {
     "issued_on": "issued_on", "开票日期": "issued_on",
     "due_on": "due_on", "到期日": "due_on",
     "paid_amount": "paid_amount", "已收金额": "paid_amount",
+    "paid_on": "paid_on", "已收日期": "paid_on",
 }
+DATES = ("issued_on", "due_on", "paid_on")
+AMOUNTS = ("amount", "paid_amount")
 REQUIRED = ("customer_id", "customer_name", "invoice_id", "amount", "currency", "issued_on",
             "due_on")
 SAVE_BATCH = 500
@@ -65,6 +76,39 @@ class ImportSummary:
     customers_created: int = 0
     accounts_changed: int = 0
     events: int = 0
+    paid_dated_by_default: int = 0
+    """Rows with a paid amount and no paid date: dated the earlier of due date and as-of."""
+
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+EXCEL_EPOCH = date(1899, 12, 30)
+"""Day 0 of Excel's serial days (1900 system, its phantom 1900-02-29 included)."""
+
+
+def _amount(text: str) -> str:
+    """``12,500.00`` → ``12500.00``; anything else is left for the command to judge."""
+    return text.replace(",", "") if _THOUSANDS.match(text) else text
+
+
+def _date(value: Any) -> str:
+    """A date cell, an Excel serial day or ``2026/8/1`` as ISO text; else left as it is."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool) \
+            and 1 <= value < 2958466 and float(value).is_integer():
+        return (EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
+    text = _cell(value)
+    found = _DATE.match(text)
+    if found:
+        year, month, day = (int(g) for g in found.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            return text  # 2026/2/30: the command names the column
+    return text
 
 
 def _cell(value: Any) -> str:
@@ -90,18 +134,26 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         _first, header = next(rows)
     except StopIteration:
         raise ImportError_([(1, "the file is empty")]) from None
-    names = [HEADERS.get(h.strip().lstrip("\ufeff")) for h in header]
+    names = [HEADERS.get(_cell(h).lstrip("\ufeff")) for h in header]
     missing = [r for r in REQUIRED if r not in names]
     if missing:
         raise ImportError_([(1, f"missing column(s): {', '.join(missing)}")])
     for number, row in rows:
-        if not any(cell.strip() for cell in row):
+        if not any(_cell(cell) for cell in row):
             continue
-        yield number, {name: cell.strip() for name, cell in zip(names, row, strict=False)
+        yield number, {name: _normal(name, cell) for name, cell in zip(names, row, strict=False)
                        if name}
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _normal(name: str, value: Any) -> str:
+    if name in DATES:
+        return _date(value)
+    if name in AMOUNTS:
+        return _amount(_cell(value))
+    return _cell(value)
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     """Each record with the line it starts on (a quoted cell may hold line breaks)."""
     try:
         data = path.read_bytes()
@@ -126,8 +178,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Each row of the first sheet with its row number."""
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """Each row of the first sheet with its row number, cells as openpyxl reads them."""
     from openpyxl import load_workbook
 
     try:
@@ -147,7 +199,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             except Exception as error:  # a cell openpyxl cannot convert (a date out of range)
                 raise ImportError_([(number, f"a cell cannot be read "
                                              f"({type(error).__name__})")]) from None
-            yield number, [_cell(v) for v in row]
+            yield number, list(row)
     finally:
         book.close()
 
@@ -156,8 +208,8 @@ def import_ledger(ledger: Ledger, path: Path, as_of: date,
                   progress: Callable[[int], None] | None = None) -> ImportSummary:
     """Check every row, then record the whole file, or nothing.
 
-    ``as_of`` is the date the paid parts were received by: the caller's business date,
-    never guessed here from the server's clock.
+    ``as_of`` is the import's business date (the caller's, never guessed here from the
+    server's clock): a paid part without a paid date was received by then at the latest.
     """
     summary = ImportSummary()
     accounts: dict[str, Account] = {}
@@ -167,7 +219,8 @@ def import_ledger(ledger: Ledger, path: Path, as_of: date,
     for line, row in read_rows(path):
         summary.rows += 1
         try:
-            _apply_row(ledger, row, as_of, accounts, created, changed)
+            if _apply_row(ledger, row, as_of, accounts, created, changed):
+                summary.paid_dated_by_default += 1
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
@@ -191,8 +244,9 @@ def import_ledger(ledger: Ledger, path: Path, as_of: date,
     return summary
 
 
-def _apply_row(ledger: Ledger, row: dict[str, str], received_on: date,
-               accounts: dict[str, Account], created: set[str], changed: set[str]) -> None:
+def _apply_row(ledger: Ledger, row: dict[str, str], as_of: date,
+               accounts: dict[str, Account], created: set[str], changed: set[str]) -> bool:
+    """Check and apply one row; whether its paid part was dated by default."""
     # The invoice first, so a bad cell is named by its column in the file.
     issue = IssueInvoice(invoice_id=row.get("invoice_id", ""), amount=row.get("amount", ""),
                          currency=row.get("currency", ""), issued_on=row.get("issued_on", ""),
@@ -220,14 +274,32 @@ def _apply_row(ledger: Ledger, row: dict[str, str], received_on: date,
         raise InvalidCommand(str(error), field="paid_amount") from None
     if paid_value < 0:
         raise InvalidCommand("the paid amount must not be negative", field="paid_amount")
-    if paid_value != 0:
+    paid_on = row.get("paid_on", "")
+    if paid_on and paid_value == 0:
+        raise InvalidCommand("a paid date needs a paid amount", field="paid_on")
+    if paid_value == 0:
+        return False
+    if paid_on:
         try:
-            _record_paid(account, issue, paid, received_on, customer_id, changed)
-        except ValidationError as error:
-            raise InvalidCommand(error.errors()[0]["msg"].removeprefix("Value error, "),
-                                 field="paid_amount") from None
-        except DomainError as error:
-            raise InvalidCommand(error.message, field="paid_amount") from None
+            received_on = date.fromisoformat(paid_on)
+        except ValueError:
+            raise InvalidCommand(f"{paid_on!r} is not a date (YYYY-MM-DD or YYYY/M/D)",
+                                 field="paid_on") from None
+        if received_on < issue.issued_on:
+            raise InvalidCommand("the paid date is before the invoice's issue date",
+                                 field="paid_on")
+    else:
+        # Paid by the due date at the latest, and by the import at the latest.
+        due_on = account.invoices[issue.invoice_id].due_on
+        received_on = max(min(due_on, as_of), issue.issued_on)
+    try:
+        _record_paid(account, issue, paid, received_on, customer_id, changed)
+    except ValidationError as error:
+        raise InvalidCommand(error.errors()[0]["msg"].removeprefix("Value error, "),
+                             field="paid_amount") from None
+    except DomainError as error:
+        raise InvalidCommand(error.message, field="paid_amount") from None
+    return not paid_on
 
 
 def _record_paid(account: Account, issue: IssueInvoice, paid: str, received_on: date,
@@ -235,7 +307,7 @@ def _record_paid(account: Account, issue: IssueInvoice, paid: str, received_on: 
     # The paid part of an invoice: a payment allocated to it.
     payment = ReceivePayment(
         payment_id=f"{issue.invoice_id}-paid", amount=paid, currency=issue.currency,
-        received_on=max(received_on, issue.issued_on),
+        received_on=received_on,
         allocations=[{"invoice_id": issue.invoice_id, "amount": paid}])
     if account.receive_payment(**payment.model_dump()):
         changed.add(customer_id)

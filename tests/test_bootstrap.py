@@ -137,13 +137,14 @@ def test_the_command_line_takes_its_store_plugins_and_today_from_the_bootstrap(
     monkeypatch.setattr("huikuan.adapters.logging._configured", True)
     ledger = tmp_path / "ledger.csv"
     ledger.write_text("客户编号,客户名称,发票号,金额,币种,开票日期,到期日,已收金额\n"
-                      "SH-01,上海五金有限公司,FP-001,100.00,CNY,2026-01-05,2026-02-04,40.00\n",
+                      "SH-01,上海五金有限公司,FP-001,100.00,CNY,2026-03-01,2026-05-01,40.00\n",
                       encoding="utf-8")
     run = CliRunner()
     env = {"HUIKUAN_DATABASE_URL": store.url, "HUIKUAN_PLUGINS": str(REPO_PLUGINS)}
     done = run.invoke(cli.app, ["import", str(ledger)], env=env)
     assert done.exit_code == 0, done.output
-    # Received by the company's today (Shanghai: 1 April), not the server's (31 March).
+    # Not due yet, so paid by the import's date at the latest: the company's today
+    # (Shanghai: 1 April), not the server's (31 March).
     assert store.open().account("SH-01").payments["FP-001-paid"].received_on == date(2026, 4, 1)
     aging = run.invoke(cli.app, ["aging"], env=env)
     assert aging.exit_code == 0 and "Aging as of 2026-04-01" in aging.output, aging.output

@@ -147,7 +147,9 @@ def test_an_import_is_decided_for_in_the_same_save(hk, policy, tmp_path: Path):
                     encoding="utf-8")
     import_ledger(hk.ledger, path, as_of=CYCLE_DAY)
     account = hk.ledger.account("C-2")
-    assert decisions.recorded_deadlines(account)["I-9"] == date(2029, 3, 20)
+    # The paid part, with no paid date in the file, is dated its due date (before the
+    # import's date), and a part payment restarts limitation from that day.
+    assert decisions.recorded_deadlines(account)["I-9"] == date(2029, 2, 9)
     said = policy.decide("huikuan_worklist_priority", account=view_of(account), as_of=CYCLE_DAY)
     recorded = decisions.recorded_priority(account)
     assert recorded is not None and recorded.reasons == tuple(said.reasons)

@@ -30,8 +30,10 @@ def test_chinese_headers_with_a_bom(ledger, tmp_path):
     assert sh.invoices["FP-001"].open_amount == Decimal("10000.00")
     assert sh.invoices["FP-002"].due_on == date(2026, 5, 1)
     assert ledger.account("SZ-02").outstanding == Decimal("0.00")
-    # The paid part is a payment allocated to its invoice, received by the as-of date.
-    assert sh.payments["FP-001-paid"].received_on == date(2026, 6, 1)
+    # The paid part is a payment allocated to its invoice; the file gives no paid date, so
+    # it is dated the earlier of the due date and the import's date, and the summary says so.
+    assert sh.payments["FP-001-paid"].received_on == date(2026, 3, 31)
+    assert summary.paid_dated_by_default == 2
 
 
 def test_importing_the_same_file_again_records_nothing(ledger, tmp_path):
