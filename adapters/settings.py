@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from huikuan.core.money import plain_decimal
 from huikuan.core.plugin import HANDOFF_TO, Settings
 
 
@@ -99,6 +100,21 @@ def _check_handoff_to(file: Path, section: Any) -> None:
             msg = (f"{file}: [[escalation.steps]] handoff_to is one of "
                    f"{', '.join(HANDOFF_TO)} (got {step['handoff_to']!r})")
             raise SettingsError(msg)
+        if isinstance(step, Mapping) and "fee" in step:
+            _check_fee(file, step["fee"])
+
+
+def _check_fee(file: Path, fee: Any) -> None:
+    """A step's ``fee`` is an amount in plain decimal notation, zero or more (a string:
+    a TOML float would carry binary noise into money)."""
+    try:
+        if not isinstance(fee, str):
+            raise ValueError("write it as a string, e.g. \"50.00\"")
+        if plain_decimal(fee) < 0:
+            raise ValueError("it is below zero")
+    except ValueError as error:
+        msg = f"{file}: [[escalation.steps]] fee {fee!r} is not an amount: {error}"
+        raise SettingsError(msg) from None
 
 
 def reason_kinds() -> frozenset[str]:

@@ -183,3 +183,34 @@ class RecordGuarantee(Command):
     amount: Amount | None = None
     """Up to how much, in the account's currency (none: not limited)."""
     document_ref: Ref | None = None
+
+
+class WaiveFee(Command):
+    """A fee (催收费) waived: from ``waived_on`` it is no longer owed."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True,
+        json_schema_extra={"examples": [{"fee_id": "notice-2026-02-05",
+                                         "waived_on": "2026-02-20",
+                                         "reason": "客户全额付款，免收催收费"}]},
+    )
+    fee_id: Id
+    waived_on: BusinessDate
+    reason: Reason | None = None
+
+
+class WaiveInterest(Command):
+    """Some of an invoice's late interest waived (减免利息), at most what is owed on
+    ``waived_on``."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True,
+        json_schema_extra={"examples": [{"waiver_id": "IW-01", "invoice_id": "INV-2026-0001",
+                                         "amount": "120.00", "waived_on": "2026-03-01",
+                                         "reason": "按期结清本金，减免利息"}]},
+    )
+    waiver_id: Id
+    invoice_id: Id
+    amount: Amount
+    waived_on: BusinessDate
+    reason: Reason | None = None

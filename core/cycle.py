@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -39,12 +39,15 @@ from huikuan.core.account import CLASSES, GRADES, STAGES, Account
 from huikuan.core.actor import CYCLE, acting_as
 from huikuan.core.aggregate import ChainedAggregate
 from huikuan.core.errors import Conflict, InvalidCommand, Tampered
+from huikuan.core.interest import demanded_charges
 from huikuan.core.ledger import Ledger
+from huikuan.core.money import money
 from huikuan.core.plugin import (
     AccountView,
     CommitmentOutcome,
     EscalationDecision,
     InterestCharge,
+    InterestTerms,
     InvoiceView,
     MessageDraft,
     MessageRequest,
@@ -327,6 +330,7 @@ class DailyCycle:
     def decide(self, account: Account, as_of: date, counts: Counter[str]) -> None:
         """Ask the plugins about one account and record their decisions on it."""
         self._commitments(account, as_of, counts)
+        self._interest_terms(account, as_of, counts)
         self._interest(account, as_of, counts)
         self._classes(account, as_of, counts)
         self._risk(account, as_of, counts)
@@ -464,6 +468,23 @@ class DailyCycle:
                 continue
             counts[outcome.kind] += 1
 
+    def _interest_terms(self, account: Account, as_of: date, counts: Counter[str]) -> None:
+        # The rates are recorded on the account when they change, so the views accrue
+        # interest through any day from the account alone (core.interest.charges).
+        found = self.host.first("huikuan_interest_terms", account=view_of(account),
+                                as_of=as_of)
+        if not found:
+            return
+        terms: InterestTerms = found[0]
+        rates = [[p.from_on.isoformat(), str(p.annual)] for p in terms.rates]
+        if rates == [list(r) for r in account.interest_rates]:
+            return
+        if not rates and not account.interest_rates:
+            return
+        self._record(account, Account.InterestTermsSet, found[1], as_of,
+                     {"rates": len(rates)}, rates=rates)
+        counts["interest_terms_set"] += 1
+
     def _interest(self, account: Account, as_of: date, counts: Counter[str]) -> None:
         view = view_of(account)
         for invoice in sorted(view.invoices, key=lambda i: (i.due_on, i.invoice_id)):
@@ -554,6 +575,16 @@ class DailyCycle:
             reason = f"stage {decision.stage}"
             self._record(account, event_class, ref, as_of, decision.based_on, reason=reason)
             counts["supply_held" if decision.supply_hold else "supply_released"] += 1
+        if rising and decision.fee is not None and decision.fee > 0:
+            fee_id = f"{decision.stage}-{as_of.isoformat()}"
+            try:  # a fee of 50.00 on a JPY account is the plugin's mistake, said as such
+                fee = money(decision.fee, account.currency, field="fee")
+            except InvalidCommand as error:
+                raise PluginFailure(ref, "huikuan_escalation", error) from None
+            if fee_id not in account.fees:
+                self._record(account, Account.FeeCharged, ref, as_of, decision.based_on,
+                             fee_id=fee_id, stage=decision.stage, amount=fee)
+                counts["fee_charged"] += 1
         if rising:
             for request in decision.messages:
                 self._queue(account, view, as_of, decision, ref, request, counts)
@@ -570,11 +601,11 @@ class DailyCycle:
         amount = sum((i.undisputed_open for i in invoices), Decimal(0))
         deadline = (as_of + timedelta(days=request.deadline_days)
                     if request.deadline_days is not None else None)
-        draft = MessageDraft(
+        draft = with_charges(account, MessageDraft(
             message_id=message_id, kind=request.kind, channel=request.channel,
             language=view.language, amount=amount, currency=view.currency,
             invoices=invoices, deadline=deadline, as_of=as_of,
-        )
+        ))
         text, renderer = render_message(self.host, draft, view)
         based_on = {
             **decision.based_on,
@@ -588,6 +619,14 @@ class DailyCycle:
             invoice_ids=[i.invoice_id for i in invoices], deadline=deadline,
         )
         counts[f"message:{request.kind}"] += 1
+
+
+def with_charges(account: Account, draft: MessageDraft) -> MessageDraft:
+    """The draft with the interest and fees owed on its day beside its principal: a
+    demand states them separately (core.interest), as figures decided, not by a plugin."""
+    interest, fees, each = demanded_charges(
+        account, [i.invoice_id for i in draft.invoices], draft.as_of)
+    return replace(draft, interest=interest, fees=fees, invoice_interest=each)
 
 
 def render_message(host: PolicyHost, draft: MessageDraft,

@@ -20,6 +20,8 @@ from huikuan.core.case_commands import (
     RecordCost,
     RecordGuarantee,
     UpdateHandoff,
+    WaiveFee,
+    WaiveInterest,
 )
 from huikuan.core.commands import (
     AcknowledgeDebt,
@@ -197,6 +199,18 @@ def record_guarantee(account: Account, command: RecordGuarantee) -> bool:
     )
 
 
+def waive_fee(account: Account, command: WaiveFee) -> bool:
+    return account.waive_fee(fee_id=command.fee_id, waived_on=command.waived_on,
+                             reason=command.reason)
+
+
+def waive_interest(account: Account, command: WaiveInterest) -> bool:
+    return account.waive_interest(
+        waiver_id=command.waiver_id, invoice_id=command.invoice_id, amount=command.amount,
+        waived_on=command.waived_on, reason=command.reason,
+    )
+
+
 Handler = Callable[[Account, Any], bool]
 """A handler takes the account and its own type of command (hence ``Any`` here)."""
 
@@ -222,6 +236,8 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     UpdateHandoff: update_handoff,
     RecordCost: record_cost,
     RecordGuarantee: record_guarantee,
+    WaiveFee: waive_fee,
+    WaiveInterest: waive_interest,
 }
 
 

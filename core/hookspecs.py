@@ -61,6 +61,7 @@ from huikuan.core.plugin import (
     DeliveryReceipt,
     EscalationDecision,
     InterestCharge,
+    InterestTerms,
     InvoiceView,
     MessageDraft,
     MessageRequest,
@@ -105,6 +106,31 @@ def huikuan_review_commitments(
         ``PromiseBroken``, ``InstallmentMissed``).
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def huikuan_interest_terms(
+    account: AccountView, as_of: date, settings: Settings
+) -> InterestTerms | None:
+    """The late-interest terms (rates by date) ``account`` is held to.
+
+    Asked by the cycle for each account it reviews, before ``huikuan_late_interest``.
+    When the answer differs from the terms recorded on the account it is recorded
+    (``InterestTermsSet``); the customer view, letters and statements accrue interest
+    day by day from the recorded terms (:mod:`huikuan.core.interest`) through the day
+    they show, so they never ask a plugin.
+
+    **Result:** first non-None result wins. Return None when this plugin sets no terms
+    for the account (then nothing is recorded, and an account never given terms accrues
+    none in the views; interest already charged stays).
+
+    :param account: The account under review.
+    :param as_of: The business date the cycle runs for.
+    :param settings: plugins.toml and the environment.
+    :returns: The terms; ``InterestTerms(rates=())`` for no interest from now on.
+
+    .. versionadded:: 0.4
     """
 
 

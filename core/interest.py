@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from huikuan.core.money import minor_units
 from huikuan.core.plugin import ContestedSpan, RatePeriod
@@ -105,3 +106,83 @@ def _principal_on(movements: Sequence[tuple[date, Decimal]],
                     if s.raised_on <= day and (s.resolved_on is None or day < s.resolved_on)),
                    ZERO)
     return open_ - min(max(disputed, ZERO), max(open_, ZERO))
+
+
+# ---- what an account owes in interest and fees (the views, letters and waivers)
+
+
+def recorded_rates(account: Any) -> RateSchedule:
+    """The rates recorded on the account (``InterestTermsSet``); empty: none."""
+    return tuple(RatePeriod(from_on=date.fromisoformat(str(on)), annual=Decimal(str(annual)))
+                 for on, annual in account.interest_rates)
+
+
+def interest_accrued(account: Any, invoice_id: str, through: date,
+                     rates: RateSchedule | None = None) -> Decimal:
+    """Late interest accrued on an invoice through ``through`` under the recorded rates,
+    and never less than the cycle charged (a charge stays when terms change later)."""
+    invoice = account.invoices[invoice_id]
+    rates = recorded_rates(account) if rates is None else rates
+    contested = tuple(ContestedSpan(amount=d.amount, raised_on=d.raised_on,
+                                    resolved_on=d.resolved_on)
+                      for d in account.disputes.values() if d.invoice_id == invoice_id)
+    found = accrued(movements=[(d, Decimal(v)) for d, v in invoice.movements],
+                    due_on=invoice.due_on, through=through, rates=rates,
+                    currency=account.currency, contested=contested) if rates else ZERO
+    charged: Decimal = invoice.interest
+    return max(found, charged)
+
+
+def interest_waived(account: Any, invoice_id: str, on: date) -> Decimal:
+    return sum((w["amount"] for w in account.interest_waivers.values()
+                if w["invoice_id"] == invoice_id and w["waived_on"] <= on), ZERO)
+
+
+def interest_owed(account: Any, invoice_id: str, on: date,
+                  rates: RateSchedule | None = None) -> Decimal:
+    """Interest accrued on an invoice through ``on``, less what was waived by then."""
+    owed = interest_accrued(account, invoice_id, on, rates) - interest_waived(
+        account, invoice_id, on)
+    return max(owed, ZERO) + _zero(account.currency)
+
+
+def fees_owed(account: Any, on: date) -> list[dict[str, Any]]:
+    """The fees charged by ``on``, each with whether it was waived by then."""
+    return [{"fee_id": f["fee_id"], "amount": f["amount"] + _zero(account.currency),
+             "stage": f["stage"], "charged_on": f["charged_on"],
+             "waived": f["waived_on"] is not None and f["waived_on"] <= on,
+             "waived_on": f["waived_on"] if f["waived_on"] is not None
+             and f["waived_on"] <= on else None}
+            for f in account.fees.values() if f["charged_on"] <= on]
+
+
+def charges(account: Any, on: date) -> dict[str, Any]:
+    """What the customer view adds: ``interest`` (accrued through ``on``, unpaid, not
+    waived), ``fees`` (charged, not waived), ``fees_detail`` and each invoice's
+    ``interest`` (``invoice_interest``)."""
+    rates = recorded_rates(account)
+    per_invoice = {i: interest_owed(account, i, on, rates) for i in account.invoices}
+    detail = fees_owed(account, on)
+    none = _zero(account.currency)
+    return {
+        "interest": sum(per_invoice.values(), none),
+        "fees": sum((f["amount"] for f in detail if not f["waived"]), none),
+        "fees_detail": detail,
+        "invoice_interest": per_invoice,
+    }
+
+
+def _zero(currency: str) -> Decimal:
+    return ZERO.quantize(Decimal(1).scaleb(-minor_units(currency)))
+
+
+def demanded_charges(account: Any, invoice_ids: Iterable[str],
+                     on: date) -> tuple[Decimal, Decimal, dict[str, Decimal]]:
+    """What a demand about ``invoice_ids`` states beside the principal on ``on``: the
+    interest owed on those invoices (total and each), and every fee owed on the account."""
+    rates = recorded_rates(account)
+    each = {i: interest_owed(account, i, on, rates) for i in invoice_ids
+            if i in account.invoices}
+    none = _zero(account.currency)
+    fees = sum((f["amount"] for f in fees_owed(account, on) if not f["waived"]), none)
+    return sum(each.values(), none), fees, each

@@ -433,6 +433,19 @@ class Ledger(Application[UUID]):
                 raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
             return master_answer(account, on)
 
+    def charges(self, customer_id: str, on: date) -> dict[str, Any]:
+        """Interest and fees owed on ``on`` (core.interest.charges), from the account as
+        cached."""
+        from huikuan.core.interest import charges
+
+        aggregate_id = account_id(customer_id)
+        with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
+            try:
+                account: Account = self._load(aggregate_id, deepcopy_from_cache=False)
+            except AggregateNotFoundError:
+                raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
+            return charges(account, on)
+
     def has_customer(self, customer_id: str) -> bool:
         try:
             self.account(customer_id)

@@ -23,7 +23,7 @@ from huikuan.core.account import Account, account_id
 from huikuan.core.account.records import Message
 from huikuan.core.actor import DISPATCHER, acting_as
 from huikuan.core.clock import today_in
-from huikuan.core.cycle import render_message
+from huikuan.core.cycle import render_message, with_charges
 from huikuan.core.errors import Tampered
 from huikuan.core.ledger import Ledger
 from huikuan.core.plugin import (
@@ -223,18 +223,20 @@ class Dispatcher:
         if queued is None or not invoices:
             # Nothing left: a plugin kept it (huikuan_message_obsolete), as queued.
             return as_queued
-        draft = MessageDraft(
+        draft = with_charges(account, MessageDraft(
             message_id=message.message_id, kind=cast(MessageKind, message.kind),
             channel=cast(MessageChannel, message.channel),
             language=cast(Language, queued.language),
             amount=sum((i.undisputed_open for i in invoices), Decimal(0)),
             currency=view.currency, invoices=invoices, deadline=queued.deadline,
             as_of=queued.decided_on,
-        )
+        ))
         if render_message(self.host, draft, view)[0] == as_queued:
             return as_queued
+        # Interest stated as accrued through the sending day, as the principal is.
         restated, _ = render_message(
-            self.host, replace(draft, as_of=today_in(view.timezone, now)), view)
+            self.host, with_charges(account, replace(draft, as_of=today_in(view.timezone, now))),
+            view)
         log.info("message.restated", customer_id=account.customer_id,
                  message_id=message.message_id, queued=str(queued.amount),
                  now_owed=str(draft.amount))

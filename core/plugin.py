@@ -520,6 +520,9 @@ class EscalationDecision:
     messages: tuple[MessageRequest, ...] = ()
     supply_hold: bool | None = None
     based_on: Mapping[str, Any] = field(default_factory=dict)
+    fee: Decimal | None = None
+    """A fee (催收费) charged on the account as it enters ``stage`` (only when rising),
+    recorded as ``FeeCharged``. None: no fee."""
 
 
 @dataclass(frozen=True)
@@ -563,8 +566,26 @@ class InterestCharge:
 
 
 @dataclass(frozen=True)
+class InterestTerms:
+    """The late-interest terms an account is held to: annual rates by the date each
+    comes into force, earliest first (no interest before the first, none at all when
+    empty). Recorded on the account (``InterestTermsSet``), so the views accrue interest
+    through any day from the recorded rates without asking a plugin.
+
+    .. versionadded:: 0.4
+    """
+
+    rates: tuple[RatePeriod, ...]
+
+
+@dataclass(frozen=True)
 class MessageDraft:
-    """What the renderer is asked to write: every figure is already decided."""
+    """What the renderer is asked to write: every figure is already decided.
+
+    ``amount`` is the undisputed principal demanded; ``interest`` (accrued, unpaid, on
+    the demanded invoices, through ``as_of``) and ``fees`` (charged, not waived) are
+    stated beside it, never added to it. ``invoice_interest`` gives each invoice's.
+    """
 
     message_id: str
     kind: MessageKind
@@ -575,6 +596,9 @@ class MessageDraft:
     invoices: tuple[InvoiceView, ...]
     deadline: date | None
     as_of: date
+    interest: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    invoice_interest: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -694,7 +718,8 @@ __all__ = [
     "CreditDecision", "CreditPosition",
     "DeliveryError", "DeliveryReceipt", "Demand", "Direction", "EscalationDecision",
     "FilingView", "Grade", "GuaranteeKind", "HandoffTo",
-    "InstallmentView", "InterestCharge", "InvoiceView", "Language", "MessageChannel",
+    "InstallmentView", "InterestCharge", "InterestTerms", "InvoiceView", "Language",
+    "MessageChannel",
     "MessageDraft", "MessageKind", "MessageRequest", "MessageStatus", "MessageView",
     "ObsoleteVerdict", "OutgoingMessage", "PauseView", "PaymentView", "PlanStatus", "PlanView",
     "PromiseStatus", "PromiseVerdict", "PromiseView", "RatePeriod", "ReceivableClass",

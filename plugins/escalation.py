@@ -61,6 +61,8 @@ demand of the highest step passed over goes with it (based_on ``demand_of``).
     handoff_to = "agency"              # a hand-off review task proposes a case for this
                                        # party (agency lawyer litigation arbitration
                                        # internal_legal)
+    fee = "50.00"                      # a fee (催收费) charged when the account enters
+                                       # this step (FeeCharged; waivable), optional
 
     [escalation.ladders.E]             # a whole ladder of its own for credit grade E
     steps = [ ... ]
@@ -338,9 +340,11 @@ def huikuan_escalation(
         # The case the hand-off review proposes (a manager accepts it by posting it
         # as a hand-off): to whom, as the step says.
         based_on["handoff_to"] = str(target.get("handoff_to", "agency"))
+    fee = target.get("fee")
     return EscalationDecision(
         stage=target["stage"], skipped=skipped, messages=tuple(requests),
         supply_hold=hold, based_on={**based_on, "step_days": horizon},
+        fee=Decimal(str(fee)) if fee is not None else None,
     )
 
 

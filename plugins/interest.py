@@ -36,6 +36,7 @@ from huikuan.core.plugin import (
     AccountView,
     ContestedSpan,
     InterestCharge,
+    InterestTerms,
     InvoiceView,
     RatePeriod,
     Settings,
@@ -123,6 +124,17 @@ def annual_rate(settings: Settings, on: date | None = None) -> Decimal:
 
 def _enabled(settings: Settings) -> bool:
     return bool(settings.section("interest").get("enabled", False))
+
+
+@hookimpl
+def huikuan_interest_terms(account: AccountView, as_of: date,
+                           settings: Settings) -> InterestTerms | None:
+    # Enabled: the rates as configured (recorded on each account the cycle reviews, so
+    # the views accrue through any day). Turned off: no rate from now on, said once to
+    # an account that was given rates before; an account never given any records nothing.
+    if _enabled(settings):
+        return InterestTerms(rates=rate_schedule(settings))
+    return None
 
 
 @hookimpl

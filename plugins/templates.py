@@ -42,7 +42,8 @@ def huikuan_render_message(
     text = template.render(
         name=account.name, customer_id=account.customer_id, amount=draft.amount,
         currency=draft.currency, invoices=draft.invoices, deadline=draft.deadline,
-        as_of=draft.as_of, kind=draft.kind,
+        as_of=draft.as_of, kind=draft.kind, interest=draft.interest, fees=draft.fees,
+        invoice_interest=draft.invoice_interest,
     )
     subject, _, body = text.partition("\n")
     return RenderedMessage(subject=subject.strip(), body=body.strip() + "\n")

@@ -22,6 +22,7 @@ from huikuan.core import classes, decisions
 from huikuan.core.account import CLASSES, STAGES, Account
 from huikuan.core.clock import company_today
 from huikuan.core.errors import InvalidCommand, NotFound
+from huikuan.core.interest import charges
 from huikuan.core.ledger import Ledger, event_data, master_answer, recorded
 from huikuan.core.money import zero
 from huikuan.core.plugin import CreditPosition
@@ -268,7 +269,8 @@ class Views:
         """The account summary: from the views now, or from its own events as of a date."""
         if as_of is not None:
             account = self.ledger.account_as_of(customer_id, as_of)
-            return {**summary_of(account, as_of), **master_answer(account, as_of)}
+            return with_charges({**summary_of(account, as_of), **master_answer(account, as_of)},
+                                charges(account, as_of))
         rows = self._q("SELECT name, currency, stage, supply_hold, risk_score, risk_grade, "
                        "risk_signals, unapplied_minor FROM hk_accounts WHERE customer_id = ?",
                        (customer_id,))
@@ -304,8 +306,9 @@ class Views:
                            {"score": score, "grade": grade, "signals": json.loads(signals)}, day)
         # The master data from the account itself: the read tables keep only what they
         # sort and filter on (no contacts, no address).
-        return {**summary, **self.ledger.master_data(customer_id, on=day),
-                **self._case_file(customer_id, day)}
+        return with_charges({**summary, **self.ledger.master_data(customer_id, on=day),
+                             **self._case_file(customer_id, day)},
+                            self.ledger.charges(customer_id, day))
 
     def _case_file(self, customer_id: str, day: date) -> dict[str, Any]:
         """The customer's dunning stops, cases, guarantees and costs per currency."""
@@ -550,6 +553,17 @@ SECRET_FIELDS = frozenset({"key_hash"})
 
 def _round(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(Decimal("0.01"))
+
+
+def with_charges(answer: dict[str, Any], owed: dict[str, Any]) -> dict[str, Any]:
+    """The customer answer with its interest and fees (core.interest.charges): the totals,
+    the fees one by one, and each invoice's interest beside its principal."""
+    per_invoice = owed["invoice_interest"]
+    zero_ = zero(answer["currency"])
+    invoices = [{**i, "interest": per_invoice.get(i["invoice_id"], zero_)}
+                for i in answer["invoices"]]
+    return {**answer, "invoices": invoices, "interest": owed["interest"],
+            "fees": owed["fees"], "fees_detail": owed["fees_detail"]}
 
 
 def summary_of(account: Account, as_of: date) -> dict[str, Any]:

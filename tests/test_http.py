@@ -147,7 +147,8 @@ def test_reads_follow_the_contract(acme):
     assert summary["invoices"][0] == {
         "invoice_id": "I-1", "amount": "1000.00", "open_amount": "1000.00",
         "due_on": "2026-01-31", "days_overdue": 15, "disputed_amount": "100.00",
-        "class": "in_collection", "written_off": "0.00", "recovered": "0.00"}
+        "class": "in_collection", "written_off": "0.00", "recovered": "0.00",
+        "interest": "0.00"}
     aging = acme.get("/v1/aging?as_of=2026-02-15&group_by=currency", headers=admin).json()
     assert aging["buckets"] == ["current", "1-30", "31-60", "61-90", "91-180", "181-365", "365+"]
     assert aging["rows"] == [{"key": "CNY", "currency": "CNY", "current": "0.00",

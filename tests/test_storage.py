@@ -38,6 +38,8 @@ TOPICS = {
     "huikuan:Account.DunningPaused", "huikuan:Account.PauseEnded",
     "huikuan:Account.HandedOff", "huikuan:Account.HandoffUpdated",
     "huikuan:Account.CostRecorded", "huikuan:Account.GuaranteeRecorded",
+    "huikuan:Account.InterestTermsSet", "huikuan:Account.FeeCharged",
+    "huikuan:Account.FeeWaived", "huikuan:Account.InterestWaived",
 }
 
 

@@ -65,6 +65,9 @@ MAY: Final[dict[str, frozenset[str]]] = {
     "updateHandoff": CASE_WRITERS,
     "recordCost": CASE_WRITERS,
     "recordGuarantee": CASE_WRITERS,
+    # giving up money owed is a manager's decision
+    "waiveFee": MANAGERS,
+    "waiveInterest": MANAGERS,
     # policy
     "runCycle": MANAGERS,
     # views

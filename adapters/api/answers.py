@@ -235,6 +235,21 @@ class InvoiceLine(Answer):
     """What was written off (核销): what is still open keeps its class."""
     recovered: Money
     """What was received on the written-off part after the write-off."""
+    interest: Money = Decimal(0)
+    """Late interest (罚息) accrued through the view's day, not waived: beside the
+    principal, never in ``open_amount``."""
+
+
+class FeeShown(Answer):
+    """A fee (催收费) charged as the account entered a step."""
+
+    fee_id: str
+    amount: Money
+    stage: str
+    charged_on: date
+    waived: bool
+    """Waived on or before the view's day."""
+    waived_on: date | None
 
 
 class CustomerContact(Answer):
@@ -407,6 +422,13 @@ class AccountPosition(Answer):
     guarantees: list[GuaranteeShown] = []
     costs: list[CostTotal] = []
     """Collection costs, totalled per currency."""
+    interest: Money = Decimal(0)
+    """Late interest accrued through the view's day on every invoice, not waived
+    (``[interest]``; day by day on the principal open each day)."""
+    fees: Money = Decimal(0)
+    """Fees charged by the view's day and not waived (``[[escalation.steps]] fee``)."""
+    fees_detail: list[FeeShown] = []
+    """Every fee charged by the view's day, waived ones too."""
 
 
 class CustomerSummary(MasterData, AccountPosition):

@@ -68,12 +68,26 @@ class GuaranteeRecorded(cc.RecordGuarantee, a.Recorded):
     pass
 
 
+class FeeWaived(cc.WaiveFee, a.Recorded):
+    pass
+
+
+class InterestWaived(cc.WaiveInterest, a.Recorded):
+    pass
+
+
 # ---- bodies whose id is in the path
 
 
 class EndPauseBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ended_on: c.BusinessDate
+
+
+class WaiveFeeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    waived_on: c.BusinessDate
+    reason: cc.Reason | None = None
 
 
 class UpdateBody(BaseModel):
@@ -208,4 +222,39 @@ def record_guarantee(
                      {"customer_id": customer_id, **data.model_dump()})
 
 
-CASEWORK = [pause_dunning, end_pause, hand_off, update_handoff, record_cost, record_guarantee]
+@operation("POST", "/customers/{customer_id:str}/fees/{fee_id:str}/waive", "waiveFee",
+           tag="facts", writes=FeeWaived)
+def waive_fee(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    fee_id: FromPath[str],
+    data: JSONBody[WaiveFeeBody],
+) -> Response[FeeWaived]:
+    """A fee (催收费) waived: a manager's decision
+
+    The fee is no longer owed from waived_on; the customer view lists it as waived.
+    404 for an unknown fee; 409 for one waived before on another day or for another
+    reason."""
+    command = cc.WaiveFee(fee_id=fee_id, **data.model_dump())
+    outcome = services(request).ledger.execute(customer_id, command)
+    return _answered(outcome, FeeWaived, {"customer_id": customer_id, **command.model_dump()})
+
+
+@operation("POST", "/customers/{customer_id:str}/interest-waivers", "waiveInterest",
+           tag="facts", writes=InterestWaived)
+def waive_interest(
+    request: Request[Any, Any, Any],
+    customer_id: FromPath[str],
+    data: JSONBody[cc.WaiveInterest],
+) -> Response[InterestWaived]:
+    """Late interest waived on an invoice (减免利息): a manager's decision
+
+    At most the interest owed on the invoice on waived_on (409 otherwise); the customer
+    view, letters and statements state the interest less what was waived."""
+    outcome = services(request).ledger.execute(customer_id, data)
+    return _answered(outcome, InterestWaived, {"customer_id": customer_id,
+                                               **data.model_dump()})
+
+
+CASEWORK = [pause_dunning, end_pause, hand_off, update_handoff, record_cost, record_guarantee,
+            waive_fee, waive_interest]

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from huikuan.core.account.casefile import CaseFile
 from huikuan.core.account.cases import Cases
+from huikuan.core.account.charges import Charges
 from huikuan.core.account.decisions import Decisions
 from huikuan.core.account.delivery import Delivery
 from huikuan.core.account.disputes import Disputes
@@ -41,7 +42,7 @@ from huikuan.core.money import money
 
 
 class Account(MasterData, Receivables, Payments, Disputes, CaseFile, Pauses, Cases,
-              Decisions, Delivery, ChainedAggregate):
+              Decisions, Charges, Delivery, ChainedAggregate):
     """A customer's account: its terms, receivables and the whole case file.
 
     Each concern (a base class) holds its events and commands; here are the opening of

@@ -101,6 +101,12 @@ class AccountState(_Aggregate):
     cases: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     costs: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     guarantees: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    # Interest terms, fees and waivers (core.account.charges): the recorded rates as
+    # [[from (ISO date), annual rate (text)], …] (empty: none recorded), fees and
+    # interest waivers by id. Replaced whole, like the above.
+    interest_rates: Sequence[Sequence[str]] = ()
+    fees: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    interest_waivers: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
 
     def __init__(self) -> None:
         # Empty case file; Registered.apply fills in the customer.
