@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from huikuan.core.integrity import Guard, refused
 from huikuan.core.transcodings import register_all
 
 log = structlog.get_logger("huikuan.ledger")
+T = TypeVar("T")
 
 # Optimistic retries per command. Each failed attempt means another writer succeeded,
 # so the system as a whole always progresses; the bound only stops a pathological loop.
@@ -425,26 +426,24 @@ class Ledger(Application[UUID]):
     def master_data(self, customer_id: str, on: date | None = None) -> dict[str, Any]:
         """The customer's master data now (core.account.master), payment terms as in
         force on ``on``: read from the account as cached, copying only these fields."""
-        aggregate_id = account_id(customer_id)
-        with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
-            try:
-                account: Account = self._load(aggregate_id, deepcopy_from_cache=False)
-            except AggregateNotFoundError:
-                raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
-            return master_answer(account, on)
+        return self._read_cached(customer_id, lambda account: master_answer(account, on))
 
     def charges(self, customer_id: str, on: date) -> dict[str, Any]:
         """Interest and fees owed on ``on`` (core.interest.charges), from the account as
         cached."""
         from huikuan.core.interest import charges
 
+        return self._read_cached(customer_id, lambda account: charges(account, on))
+
+    def _read_cached(self, customer_id: str, read: Callable[[Account], T]) -> T:
+        """``read`` of the account as cached, not copied: ``read`` only reads."""
         aggregate_id = account_id(customer_id)
         with self._read_locks[hash(aggregate_id) % len(self._read_locks)]:
             try:
                 account: Account = self._load(aggregate_id, deepcopy_from_cache=False)
             except AggregateNotFoundError:
                 raise NotFound(f"no customer {customer_id!r}", field="customer_id") from None
-            return charges(account, on)
+            return read(account)
 
     def has_customer(self, customer_id: str) -> bool:
         try:
