@@ -27,6 +27,7 @@ from huikuan.core.actor import IMPORT, acting_as
 from huikuan.core.audit import verify
 from huikuan.core.cycle import CycleRunning
 from huikuan.core.errors import DomainError, InvalidCommand, NotFound
+from huikuan.core.interest import charges
 from huikuan.core.policy import PluginError, PolicyHost
 
 if TYPE_CHECKING:
@@ -152,11 +153,16 @@ def account(
     console.print(f"[bold]{acc.customer_id}[/bold] {acc.name} ({acc.currency}) "
                   f"outstanding {acc.outstanding}, overdue {acc.overdue(today)}, "
                   f"disputed {acc.disputed}, unapplied credit {acc.unapplied_credit}")
+    owed = charges(acc, today)
+    if owed["interest"] or owed["fees"]:
+        console.print(f"late interest {owed['interest']} and fees {owed['fees']} owed besides "
+                      f"(through {today})")
     columns = [Column("invoice"), Column("issued"), Column("due"), Column("amount", right=True),
                Column("open", right=True), Column("days overdue", right=True),
-               Column("disputed", right=True)]
+               Column("disputed", right=True), Column("interest", right=True)]
     _table(columns, [[inv.invoice_id, inv.issued_on, inv.due_on, inv.amount, inv.open_amount,
-                      Account.days_overdue(inv, today), acc.disputed_amount(inv)]
+                      Account.days_overdue(inv, today) if inv.open_amount > 0 else 0,
+                      acc.disputed_amount(inv), owed["invoice_interest"][inv.invoice_id]]
                      for inv in sorted(acc.invoices.values(), key=lambda i: i.due_on)])
 
 
