@@ -40,7 +40,21 @@ def load_settings(
     _check_require_reason(file, sections.get("audit"))
     _check_pauses(file, sections.get("pauses"))
     _check_handoff_to(file, sections.get("escalation"))
+    _check_interest(file, sections)
     return Settings(sections=sections, env=environment)
+
+
+def _check_interest(file: Path, sections: Mapping[str, Any]) -> None:
+    """``[interest]``: every rate setting a rate, ``settle`` an order huikuan knows; said
+    at start rather than by the first cycle that asks."""
+    from huikuan.plugins.interest import InterestSettingError, rate_schedule, settle_order
+
+    settings = Settings(sections=sections)
+    try:
+        rate_schedule(settings)
+        settle_order(settings)
+    except InterestSettingError as error:
+        raise SettingsError(f"{file}: {error}") from None
 
 
 def _check_share(file: Path, section: Any, key: str) -> None:

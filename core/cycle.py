@@ -477,12 +477,14 @@ class DailyCycle:
             return
         terms: InterestTerms = found[0]
         rates = [[p.from_on.isoformat(), str(p.annual)] for p in terms.rates]
-        if rates == [list(r) for r in account.interest_rates]:
+        if (rates == [list(r) for r in account.interest_rates]
+                and terms.settle == account.settle_order):
             return
-        if not rates and not account.interest_rates:
+        if not rates and not account.interest_rates and terms.settle == account.settle_order:
             return
         self._record(account, Account.InterestTermsSet, found[1], as_of,
-                     {"rates": len(rates)}, rates=rates)
+                     {"rates": len(rates), "settle": terms.settle}, rates=rates,
+                     settle=terms.settle)
         counts["interest_terms_set"] += 1
 
     def _interest(self, account: Account, as_of: date, counts: Counter[str]) -> None:

@@ -138,22 +138,39 @@ def interest_waived(account: Any, invoice_id: str, on: date) -> Decimal:
                 if w["invoice_id"] == invoice_id and w["waived_on"] <= on), ZERO)
 
 
+def settled(account: Any, kind: str, ref: str, on: date) -> Decimal:
+    """What payments settled of a fee (``kind`` "fees") or of an invoice's interest
+    ("interest") by ``on`` under art. 561's order, less what bounced by then."""
+    return sum((s[kind].get(ref, ZERO) for s in account.charge_settlements.values()
+                if s["on"] <= on and (s["bounced_on"] is None or s["bounced_on"] > on)),
+               ZERO)
+
+
 def interest_owed(account: Any, invoice_id: str, on: date,
                   rates: RateSchedule | None = None) -> Decimal:
-    """Interest accrued on an invoice through ``on``, less what was waived by then."""
-    owed = interest_accrued(account, invoice_id, on, rates) - interest_waived(
-        account, invoice_id, on)
+    """Interest accrued on an invoice through ``on``, less what was waived and what
+    payments settled by then."""
+    owed = (interest_accrued(account, invoice_id, on, rates)
+            - interest_waived(account, invoice_id, on)
+            - settled(account, "interest", invoice_id, on))
     return max(owed, ZERO) + _zero(account.currency)
 
 
 def fees_owed(account: Any, on: date) -> list[dict[str, Any]]:
-    """The fees charged by ``on``, each with whether it was waived by then."""
-    return [{"fee_id": f["fee_id"], "amount": f["amount"] + _zero(account.currency),
-             "stage": f["stage"], "charged_on": f["charged_on"],
-             "waived": f["waived_on"] is not None and f["waived_on"] <= on,
-             "waived_on": f["waived_on"] if f["waived_on"] is not None
-             and f["waived_on"] <= on else None}
-            for f in account.fees.values() if f["charged_on"] <= on]
+    """The fees charged by ``on``, each with whether it was waived by then, what
+    payments settled of it (art. 561's order) and what is still owed."""
+    none = _zero(account.currency)
+    shown = []
+    for f in account.fees.values():
+        if f["charged_on"] > on:
+            continue
+        waived = f["waived_on"] is not None and f["waived_on"] <= on
+        paid = settled(account, "fees", f["fee_id"], on) + none
+        shown.append({"fee_id": f["fee_id"], "amount": f["amount"] + none,
+                      "stage": f["stage"], "charged_on": f["charged_on"], "waived": waived,
+                      "waived_on": f["waived_on"] if waived else None, "settled": paid,
+                      "owed": none if waived else max(f["amount"] - paid, ZERO) + none})
+    return shown
 
 
 def charges(account: Any, on: date) -> dict[str, Any]:
@@ -166,7 +183,7 @@ def charges(account: Any, on: date) -> dict[str, Any]:
     none = _zero(account.currency)
     return {
         "interest": sum(per_invoice.values(), none),
-        "fees": sum((f["amount"] for f in detail if not f["waived"]), none),
+        "fees": sum((f["owed"] for f in detail), none),
         "fees_detail": detail,
         "invoice_interest": per_invoice,
     }
@@ -184,5 +201,5 @@ def demanded_charges(account: Any, invoice_ids: Iterable[str],
     each = {i: interest_owed(account, i, on, rates) for i in invoice_ids
             if i in account.invoices}
     none = _zero(account.currency)
-    fees = sum((f["amount"] for f in fees_owed(account, on) if not f["waived"]), none)
+    fees = sum((f["owed"] for f in fees_owed(account, on)), none)
     return sum(each.values(), none), fees, each

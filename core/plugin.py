@@ -85,6 +85,10 @@ class Settings:
 # --------------------------------------------------------------------------- what plugins see
 
 
+SettleOrder = Literal["principal_first", "costs_interest_principal"]
+SETTLE_ORDERS: tuple[SettleOrder, ...] = ("principal_first", "costs_interest_principal")
+
+
 @dataclass(frozen=True)
 class RatePeriod:
     """An annual interest rate in force from ``from_on`` (inclusive) until the next starts.
@@ -576,6 +580,10 @@ class InterestTerms:
     """
 
     rates: tuple[RatePeriod, ...]
+    settle: SettleOrder = "principal_first"
+    """What a payment settles first when it names no invoices: ``principal_first`` (v1:
+    the oldest principal due) or ``costs_interest_principal`` (Civil Code art. 561: the
+    fees, then the interest, then the principal)."""
 
 
 @dataclass(frozen=True)
@@ -711,7 +719,7 @@ class PromiseVerdict:
 __all__ = [
     "CASE_STATUSES", "CLASSES", "CONTACT_CHANNELS", "COST_KINDS", "DEMANDS", "GRADES",
     "GUARANTEE_KINDS", "HANDOFF_TO", "MESSAGE_CHANNELS",
-    "MESSAGE_KINDS", "STAGES", "TASKS", "AccountView", "CaseStatus", "CaseView",
+    "MESSAGE_KINDS", "SETTLE_ORDERS", "STAGES", "TASKS", "AccountView", "CaseStatus", "CaseView",
     "ClassSchedule", "ClassStep", "Commitment",
     "CommitmentOutcome", "ContactChannel",
     "ContactOutcome", "ContactVerdict", "ContactView", "ContestedSpan", "CostKind",
@@ -721,9 +729,11 @@ __all__ = [
     "InstallmentView", "InterestCharge", "InterestTerms", "InvoiceView", "Language",
     "MessageChannel",
     "MessageDraft", "MessageKind", "MessageRequest", "MessageStatus", "MessageView",
-    "ObsoleteVerdict", "OutgoingMessage", "PauseView", "PaymentView", "PlanStatus", "PlanView",
+    "ObsoleteVerdict", "OutgoingMessage", "PauseView",
+    "PaymentView", "PlanStatus", "PlanView",
     "PromiseStatus", "PromiseVerdict", "PromiseView", "RatePeriod", "ReceivableClass",
     "RenderedMessage", "ReportedSignal",
-    "RiskAssessment", "Settings", "Signal", "Stage", "Task", "WorkPriority", "address_lines",
+    "RiskAssessment", "Settings", "SettleOrder", "Signal", "Stage", "Task", "WorkPriority",
+    "address_lines",
     "hookimpl",
 ]

@@ -12,6 +12,7 @@
     benchmark_rate = "0.0310"     # v1: one fixed benchmark …
     markup = "0.0155"             # … plus a markup
     annual_rate = "0.0365"        # v1: one fixed rate
+    settle = "principal_first"    # or "costs_interest_principal" (Civil Code art. 561)
 
 Interest accrues day by day (:mod:`huikuan.core.interest`): each day from the day after the
 due date accrues the principal open at the end of that day × the annual rate in force that
@@ -33,6 +34,7 @@ from typing import Any
 
 from huikuan.core.interest import DAY_COUNT, RateSchedule, accrued, rate_on, schedule
 from huikuan.core.plugin import (
+    SETTLE_ORDERS,
     AccountView,
     ContestedSpan,
     InterestCharge,
@@ -40,6 +42,7 @@ from huikuan.core.plugin import (
     InvoiceView,
     RatePeriod,
     Settings,
+    SettleOrder,
     hookimpl,
 )
 from huikuan.plugins.lpr import LPR_1Y
@@ -114,6 +117,15 @@ def rate_schedule(settings: Settings) -> RateSchedule:
     return (RatePeriod(from_on=SINCE_ALWAYS, annual=rate),)
 
 
+def settle_order(settings: Settings) -> SettleOrder:
+    """``[interest] settle``: what a payment naming no invoices settles first."""
+    chosen = settings.section("interest").get("settle", "principal_first")
+    for order in SETTLE_ORDERS:
+        if chosen == order:
+            return order
+    raise InterestSettingError("settle", f"{chosen!r} is not one of {', '.join(SETTLE_ORDERS)}")
+
+
 def annual_rate(settings: Settings, on: date | None = None) -> Decimal:
     """The annual rate in force on ``on`` (the latest rate when no day is given)."""
     rates = rate_schedule(settings)
@@ -133,7 +145,7 @@ def huikuan_interest_terms(account: AccountView, as_of: date,
     # the views accrue through any day). Turned off: no rate from now on, said once to
     # an account that was given rates before; an account never given any records nothing.
     if _enabled(settings):
-        return InterestTerms(rates=rate_schedule(settings))
+        return InterestTerms(rates=rate_schedule(settings), settle=settle_order(settings))
     return None
 
 

@@ -7,6 +7,7 @@ a fee of 50.00 for entering the notice step.
 """
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from litestar.testing import TestClient
@@ -93,7 +94,8 @@ def test_a_fee_is_charged_on_entering_its_step_and_a_manager_may_waive_it(api):
     assert seen["stage"] == "notice" and seen["fees"] == "50.00"
     assert seen["fees_detail"] == [{"fee_id": "notice-2026-02-05", "amount": "50.00",
                                     "stage": "notice", "charged_on": "2026-02-05",
-                                    "waived": False, "waived_on": None}]
+                                    "waived": False, "waived_on": None, "settled": "0.00",
+                                    "owed": "50.00"}]
     body = {"waived_on": "2026-02-20", "reason": "客户全额付款"}
     path = "/v1/customers/C-1/fees/notice-2026-02-05/waive"
     assert api.post(path, headers=collector, json=body).status_code == 403
@@ -175,4 +177,47 @@ def test_a_step_fee_that_is_not_an_amount_is_refused_at_start(tmp_path):
     bad.write_text('[[escalation.steps]]\nstage = "notice"\ndays = 1\nfee = 50.0\n',
                    encoding="utf-8")
     with pytest.raises(SettingsError, match="fee"):
+        load_settings(bad, env={})
+
+
+def test_under_article_561_a_payment_settles_fees_then_interest_then_principal(
+        ledger, settings_env):
+    from huikuan.core.commands import BouncePayment
+    from huikuan.core.interest import charges
+
+    host = policy_with(settings_env, settle="costs_interest_principal")
+    ledger.register_customer(RegisterCustomer(
+        customer_id="C-2", name="华北贸易有限公司", currency="CNY",
+        registered_on=date(2026, 1, 1), contacts=[{"name": "财务", "email": "ap@b.example"}]))
+    ledger.execute("C-2", invoice("I-1", "10000.00", date(2026, 1, 1)))
+    DailyCycle(ledger, host).run(date(2026, 2, 5))  # the notice step: fee 50.00
+    ledger.execute("C-2", ReceivePayment(payment_id="P-1", amount="4000.00", currency="CNY",
+                                         received_on=date(2026, 2, 10)))
+    account = ledger.account("C-2")
+    # By hand: on 10 Feb the fee 50.00 is owed, and interest for 1–10 Feb on 10,000.00
+    # (the payment lowers no principal before it is applied) = 10.00. The payment settles
+    # those first, and the principal takes the rest: 4,000.00 − 60.00 = 3,940.00.
+    assert account.invoices["I-1"].open_amount == Decimal("6060.00")
+    [settled] = [e for e in ledger.events.get(account_id("C-2"))
+                 if isinstance(e, Account.ChargesSettled)]
+    assert settled.fees == [{"fee_id": "notice-2026-02-05", "amount": Decimal("50.00")}]
+    assert settled.interest == [{"invoice_id": "I-1", "amount": Decimal("10.00")}]
+    # Through 20 Feb: 9 days on 10,000.00 (9.00) + 11 days on 6,060.00 (11 × 0.606 =
+    # 6.666) = 15.666 → 15.67 accrued, 10.00 of it paid: 5.67 owed; no fee owed.
+    owed = charges(account, date(2026, 2, 20))
+    assert (owed["interest"], owed["fees"]) == (Decimal("5.67"), Decimal("0.00"))
+    # The payment bounces on 15 Feb: what it settled is owed again, and the principal
+    # is 10,000.00 from that day: 9.00 + 5 × 0.606 (3.03) + 6 × 1.00 = 18.03.
+    ledger.execute("C-2", BouncePayment(payment_id="P-1", bounced_on=date(2026, 2, 15)))
+    owed = charges(ledger.account("C-2"), date(2026, 2, 20))
+    assert (owed["interest"], owed["fees"]) == (Decimal("18.03"), Decimal("50.00"))
+    # Before the bounce, the views as of that day still show the settlement.
+    assert charges(ledger.account_as_of("C-2", date(2026, 2, 14)),
+                   date(2026, 2, 14))["fees"] == Decimal("0.00")
+
+
+def test_an_unknown_settle_order_is_refused_at_start(tmp_path):
+    bad = tmp_path / "plugins.toml"
+    bad.write_text('[interest]\nenabled = true\nsettle = "interest_first"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="settle"):
         load_settings(bad, env={})

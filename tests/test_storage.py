@@ -40,6 +40,7 @@ TOPICS = {
     "huikuan:Account.CostRecorded", "huikuan:Account.GuaranteeRecorded",
     "huikuan:Account.InterestTermsSet", "huikuan:Account.FeeCharged",
     "huikuan:Account.FeeWaived", "huikuan:Account.InterestWaived",
+    "huikuan:Account.ChargesSettled",
 }
 
 

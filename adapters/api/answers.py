@@ -250,6 +250,10 @@ class FeeShown(Answer):
     waived: bool
     """Waived on or before the view's day."""
     waived_on: date | None
+    settled: Money = Decimal(0)
+    """Paid by payments under ``[interest] settle = "costs_interest_principal"``."""
+    owed: Money = Decimal(0)
+    """What is still owed of it on the view's day (zero once waived)."""
 
 
 class CustomerContact(Answer):

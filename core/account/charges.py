@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from huikuan.core.account.events import Decision, Fact
+from huikuan.core.account.events import Decision, Event, Fact
 from huikuan.core.account.state import AccountState
 from huikuan.core.errors import Conflict, InvalidCommand, NotFound
 
@@ -29,9 +29,33 @@ class Charges(AccountState):
         TOPIC = "huikuan:Account.InterestTermsSet"
         CHANGES_INVOICES = False
         rates: list[list[str]]
+        settle: str
+        """What a payment naming no invoices settles first (``InterestTerms.settle``)."""
 
         def apply(self, account: AccountState) -> None:
             account.interest_rates = tuple((r[0], r[1]) for r in self.rates)
+            account.settle_order = self.settle
+
+    class ChargesSettled(Event):
+        """Under Civil Code art. 561's order, part of a payment naming no invoices settled
+        fees (``fees``: [{fee_id, amount}]) and interest (``interest``: [{invoice_id,
+        amount}]) before any principal, decided when the payment was recorded. A bounce
+        of the payment undoes it."""
+
+        TOPIC = "huikuan:Account.ChargesSettled"
+        DATE_FIELD = "settled_on"
+        CHANGES_INVOICES = False
+        payment_id: str
+        settled_on: date
+        fees: list[dict[str, Any]]
+        interest: list[dict[str, Any]]
+
+        def apply(self, account: AccountState) -> None:
+            account.charge_settlements = {**account.charge_settlements, self.payment_id: {
+                "on": self.settled_on, "bounced_on": None,
+                "fees": {f["fee_id"]: f["amount"] for f in self.fees},
+                "interest": {i["invoice_id"]: i["amount"] for i in self.interest},
+            }}
 
     class FeeCharged(Decision):
         """A fee charged on the account as it entered ``stage``, in its currency."""

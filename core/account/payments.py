@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from huikuan.core.account.charges import Charges
 from huikuan.core.account.events import Event, Fact
 from huikuan.core.account.records import Invoice, Payment
 from huikuan.core.account.state import AccountState
@@ -165,18 +166,52 @@ class Payments(AccountState):
         }
         if self._is_repeat(self.PaymentReceived, fields):
             return False
+        fees: list[dict[str, Any]] = []
+        interest: list[dict[str, Any]] = []
         if requested:
             applied, recovered = self._check_allocations(requested, amount, received_on)
         else:
-            applied, recovered = self._allocate_oldest_first(amount, received_on)
+            if self.settle_order == "costs_interest_principal":
+                fees, interest = self._charges_first(amount, received_on)
+            charged = sum((c["amount"] for c in (*fees, *interest)), ZERO)
+            applied, recovered = self._allocate_oldest_first(amount - charged, received_on)
         unapplied = (amount - sum((a["amount"] for a in applied), ZERO)
-                     - sum((a["amount"] for a in recovered), ZERO))
+                     - sum((a["amount"] for a in recovered), ZERO)
+                     - sum((c["amount"] for c in (*fees, *interest)), ZERO))
         self._record(self.PaymentReceived, allocations=applied, unapplied=unapplied, **fields)
+        if fees or interest:
+            self.trigger_event(Charges.ChargesSettled, payment_id=payment_id,
+                               settled_on=received_on, fees=fees, interest=interest)
         for recovery in recovered:
             self.trigger_event(self.RecoveryReceived, payment_id=payment_id,
                                invoice_id=recovery["invoice_id"], amount=recovery["amount"],
                                received_on=received_on)
         return True
+
+    def _charges_first(self, amount: Decimal, received_on: date
+                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Civil Code art. 561: a payment that does not cover everything settles the
+        costs (the fees owed, oldest first), then the interest (oldest due invoice
+        first), then the principal. What each takes is decided here, when the payment is
+        recorded, from the charges owed on its day (core.interest)."""
+        from huikuan.core.interest import fees_owed, interest_owed
+
+        remaining = amount
+        fees = []
+        for fee in sorted(fees_owed(self, received_on),
+                          key=lambda f: (f["charged_on"], f["fee_id"])):
+            take = min(fee["owed"], remaining)
+            if take > 0:
+                fees.append({"fee_id": fee["fee_id"], "amount": take})
+                remaining -= take
+        interest = []
+        for invoice in sorted(self.invoices.values(),
+                              key=lambda i: (i.due_on, i.issued_on, i.invoice_id)):
+            take = min(interest_owed(self, invoice.invoice_id, received_on), remaining)
+            if take > 0:
+                interest.append({"invoice_id": invoice.invoice_id, "amount": take})
+                remaining -= take
+        return fees, interest
 
     def _check_allocations(
         self, requested: list[dict[str, Any]], amount: Decimal, received_on: date
@@ -276,6 +311,11 @@ class Payments(AccountState):
                     account.invoices[invoice_id].move(self.bounced_on, amount)
                     account._track(account.invoices[invoice_id])
             payment.allocations = {}
+            # What it settled of fees and interest (ChargesSettled) is owed again.
+            settlement = account.charge_settlements.get(self.payment_id)
+            if settlement is not None:
+                account.charge_settlements = {**account.charge_settlements, self.payment_id: {
+                    **settlement, "bounced_on": self.bounced_on}}
             # And what it recovered of money written off (RecoveryReceived) is not.
             for invoice_id, amount in payment.recovered.items():
                 account.invoices[invoice_id].recovered -= amount

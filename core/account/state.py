@@ -105,8 +105,12 @@ class AccountState(_Aggregate):
     # [[from (ISO date), annual rate (text)], …] (empty: none recorded), fees and
     # interest waivers by id. Replaced whole, like the above.
     interest_rates: Sequence[Sequence[str]] = ()
+    settle_order: str = "principal_first"
     fees: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     interest_waivers: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    charge_settlements: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    """By payment id: {on, bounced_on, fees: {fee_id: amount}, interest: {invoice_id:
+    amount}} (charges.ChargesSettled, art. 561's order)."""
 
     def __init__(self) -> None:
         # Empty case file; Registered.apply fills in the customer.
