@@ -14,6 +14,7 @@ from huikuan.adapters.storage import ledger_env
 from huikuan.core.account import Account, account_id
 from huikuan.core.commands import ReceivePayment, RegisterCustomer
 from huikuan.core.cycle import DailyCycle
+from huikuan.core.interest import charges as charges_owed
 from huikuan.core.ledger import Ledger
 from huikuan.core.plugin import Settings
 from huikuan.core.policy import PolicyHost
@@ -115,12 +116,19 @@ def test_recorded_interest_is_what_accrued_day_by_day(amount, payments, rates, c
             # In the order of the days; a payment on a cycle's day is known to that cycle.
             timeline = sorted([(on, 0, a) for on, a in payments]
                               + [(on, 1, None) for on in cycle_days], key=lambda t: t[:2])
+            known: list[tuple[int, Decimal]] = []
             for on, is_cycle, paid in timeline:
                 if is_cycle:
                     run(day(on), allow_future=True)
                     expected = reference(amount, payments, rates, on)
                     assert ledger.account(acme).invoices["I-1"].interest == expected
+                    # The customer view accrues from the recorded rates through any
+                    # later day, with no cycle for it (the payments known so far).
+                    later = on + 7
+                    shown = charges_owed(ledger.account(acme), day(later))
+                    assert shown["interest"] == reference(amount, known, rates, later)
                 else:
+                    known.append((on, paid))
                     ledger.execute(acme, ReceivePayment(
                         payment_id=f"P-{uuid.uuid4().hex[:8]}", amount=str(paid),
                         currency="CNY", received_on=day(on)))
