@@ -73,9 +73,14 @@ def check_ledger_invariants(account: Account) -> None:
         assert account.disputed_amount(inv) <= inv.open_amount
     for payment in account.payments.values():
         assert payment.unapplied >= zero
-        assert sum(payment.allocations.values(), zero) + payment.unapplied == (
-            zero if payment.bounced_on else payment.amount
-        )
+        # Every cent of a payment is somewhere: on invoices, recovering money written
+        # off, settling fees and interest (art. 561), or waiting as unapplied credit.
+        settlement = account.charge_settlements.get(payment.payment_id)
+        charges = zero if settlement is None or settlement["bounced_on"] else sum(
+            (*settlement["fees"].values(), *settlement["interest"].values()), zero)
+        placed = (sum(payment.allocations.values(), zero)
+                  + sum(payment.recovered.values(), zero) + charges + payment.unapplied)
+        assert placed == (zero if payment.bounced_on else payment.amount), payment
     invoiced = sum((i.amount for i in account.invoices.values()), zero)
     allocated = sum(
         (a for p in account.payments.values() for a in p.allocations.values()), zero
