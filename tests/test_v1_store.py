@@ -1,10 +1,13 @@
 """Stored events are permanent: a store written by an earlier huikuan opens with this one.
 
-Two stores are kept, each with every answer it gave over HTTP when it was written:
+Three stores are kept, each with every answer it gave over HTTP when it was written:
 ``fixtures/v1_store.sqlite3.gz`` from before the one-namespace redesign (see
-``fixtures/capture_v1_store.py``), and ``fixtures/v2_store.sqlite3.gz`` from the code of
+``fixtures/capture_v1_store.py``), ``fixtures/v2_store.sqlite3.gz`` from the code of
 2 December 2026, before the "always right" round, holding every event type that code
-wrote, late interest included (``fixtures/capture_v2_store.py``). This code must open
+wrote, late interest included (``fixtures/capture_v2_store.py``), and
+``fixtures/v3_store.sqlite3.gz`` from the code of 3 December 2026, with every event type
+of the integrity, "who did it", customers-and-cases and interest-and-fees rounds written
+through HTTP by keys of several roles (``fixtures/capture_v3_store.py``). This code must open
 each, verify its chain, give every answer it gave, and give them again after the views
 are rebuilt from the events alone.
 """
@@ -46,6 +49,8 @@ KEPT = [
          "capture_v1_store.py", REPO / "plugins.toml"),
     Kept("v2_store", "hk_pUaraEdDQaAOSiHJwESuDbdf899gE-qvUJ4n7l9mc0s", 1649,
          "capture_v2_store.py", FIXTURES / "v2_plugins.toml"),
+    Kept("v3_store", "hk_1ba170a5.T4SP-Q2080WiplVsp3378s2wWIkZhkhX38oPhMgcpko", 2493,
+         "capture_v3_store.py", FIXTURES / "v3_plugins.toml"),
 ]
 
 

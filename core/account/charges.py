@@ -33,7 +33,8 @@ class Charges(AccountState):
         """What a payment naming no invoices settles first (``InterestTerms.settle``)."""
 
         def apply(self, account: AccountState) -> None:
-            account.interest_rates = tuple((r[0], r[1]) for r in self.rates)
+            # Lists, as a snapshot keeps them (a tuple would read back unequal).
+            account.interest_rates = [[r[0], r[1]] for r in self.rates]
             account.settle_order = self.settle
 
     class ChargesSettled(Event):
