@@ -628,8 +628,9 @@ def audit_anchor() -> None:
                   f"in {book.path(anchor.sequence)}")
 
 
-# The customer commands live in a module of their own; importing it adds them to ``app``.
-from huikuan.adapters import cli_customers  # noqa: E402, F401
+# The customer and document commands live in modules of their own; importing them adds
+# them to ``app``.
+from huikuan.adapters import cli_customers, cli_documents  # noqa: E402, F401
 
 
 def main() -> None:

@@ -214,3 +214,48 @@ class WaiveInterest(Command):
     amount: Amount
     waived_on: BusinessDate
     reason: Reason | None = None
+
+
+class IssueStatement(Command):
+    """A statement of account (对账单) issued to the customer: its figures are recorded."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True,
+        json_schema_extra={"examples": [{"statement_id": "ST-2026-12", "as_of": "2026-11-30",
+                                         "from": "2026-06-01", "send": True}]},
+    )
+    statement_id: Id
+    as_of: BusinessDate
+    from_on: BusinessDate | None = Field(default=None, alias="from")
+    """The first day of the period (default: the first day of the month eleven months
+    before ``as_of``)."""
+    send: bool = False
+    """Also e-mail it to the customer, the PDF attached."""
+
+
+class Difference(Command):
+    """A difference the customer states on the confirmation slip."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    invoice_id: Id
+    amount: Amount
+    """The amount the customer contests on that invoice."""
+    note: Text | None = None
+
+
+class ConfirmStatement(Command):
+    """The customer's signed, sealed confirmation (对账函) of a statement."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True,
+        json_schema_extra={"examples": [{
+            "statement_id": "ST-2026-12", "confirmed_on": "2026-12-10", "signed_by": "王芳",
+            "document_ref": "对账函 DZH-2026-12",
+            "differences": [{"invoice_id": "INV-2026-0007", "amount": "300.00",
+                             "note": "货损，未扣"}]}]},
+    )
+    statement_id: Id
+    confirmed_on: BusinessDate
+    signed_by: Name
+    document_ref: Ref | None = None
+    differences: list[Difference] = Field(default_factory=list, max_length=1000)

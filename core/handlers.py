@@ -14,6 +14,7 @@ from typing import Any
 
 from huikuan.core.account import Account
 from huikuan.core.case_commands import (
+    ConfirmStatement,
     EndPause,
     HandOff,
     PauseDunning,
@@ -211,6 +212,14 @@ def waive_interest(account: Account, command: WaiveInterest) -> bool:
     )
 
 
+def confirm_statement(account: Account, command: ConfirmStatement) -> bool:
+    return account.confirm_statement(
+        statement_id=command.statement_id, confirmed_on=command.confirmed_on,
+        signed_by=command.signed_by, document_ref=command.document_ref,
+        differences=[d.model_dump() for d in command.differences],
+    )
+
+
 Handler = Callable[[Account, Any], bool]
 """A handler takes the account and its own type of command (hence ``Any`` here)."""
 
@@ -238,6 +247,7 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     RecordGuarantee: record_guarantee,
     WaiveFee: waive_fee,
     WaiveInterest: waive_interest,
+    ConfirmStatement: confirm_statement,
 }
 
 

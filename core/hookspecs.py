@@ -50,6 +50,7 @@ from decimal import Decimal
 
 import pluggy
 
+from huikuan.core.documents import Letter, Statement
 from huikuan.core.plugin import (
     PROJECT,
     AccountView,
@@ -520,4 +521,30 @@ def huikuan_review_promise(
     :returns: The verdict.
 
     .. versionadded:: 0.3
+    """
+
+
+@hookspec(firstresult=True)
+def huikuan_render_letter(letter: Letter, settings: Settings) -> bytes | None:
+    """The printed letter (PDF) of a written demand, on the company's letterhead.
+
+    Asked when a written demand is sent (the letter channel writes it, e-mail attaches
+    it) and when one is asked for (``GET /messages/{id}/document``, ``huikuan letter``).
+    Every figure is in ``letter`` (:mod:`huikuan.core.documents`): the layout and the
+    words around them are the plugin's. The built-in ``documents`` plugin answers last.
+
+    **Result:** first non-None result wins: the PDF's bytes.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def huikuan_render_statement(statement: Statement, settings: Settings) -> bytes | None:
+    """A statement of account (对账单) as a PDF, with the confirmation slip (对账函) the
+    customer signs, seals and returns.
+
+    **Result:** first non-None result wins: the PDF's bytes.
+
+    .. versionadded:: 0.4
     """

@@ -41,6 +41,7 @@ from huikuan.core.plugin import (
     RenderedMessage,
 )
 from huikuan.core.policy import PluginFailure, PolicyHost, view_of
+from huikuan.core.printing import WRITTEN, queued_deadline, render_letter
 from huikuan.core.turns import Turn, in_this_process
 
 log = structlog.get_logger("huikuan.outbox")
@@ -172,6 +173,14 @@ class Dispatcher:
             self._record(customer_id, message_id, Account.MessageHeld,
                          held_at=now, until=until, reason=reason)
             return "held"
+        if outgoing.channel == "letter" or (outgoing.channel == "email"
+                                            and outgoing.kind in WRITTEN):
+            # The written demand as printed, with the text that goes: the letter channel
+            # writes it, e-mail attaches it.
+            outgoing = replace(outgoing, document=render_letter(
+                self.host, account, replace(message, subject=text.subject, body=text.body),
+                dated=today_in(account.timezone, now), sent=True,
+                deadline=queued_deadline(self.ledger, customer_id, message_id)))
         try:
             if outgoing.recipient is None and outgoing.channel != "worklist":
                 raise DeliveryError(f"no {outgoing.channel} address for this customer",

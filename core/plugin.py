@@ -627,6 +627,12 @@ class OutgoingMessage:
     subject: str
     body: str
     attempt: int
+    document: bytes | None = None
+    """The printed letter (PDF) of a written demand, for the channels that carry one: the
+    letter channel writes it, e-mail attaches it. None for other messages.
+
+    .. versionadded:: 0.4
+    """
 
 
 @dataclass(frozen=True)

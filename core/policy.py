@@ -35,7 +35,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 # Rules core applied itself before 0.2, now default plugins. They are registered
 # whatever plugins.toml names, so a plugins.toml written before keeps its behaviour;
 # each answers last (trylast), so a plugin of yours that answers takes over.
-ALWAYS_ON: tuple[str, ...] = ("demands", "recipients", "credit")
+ALWAYS_ON: tuple[str, ...] = ("demands", "recipients", "credit", "documents")
 ENTRY_POINT_GROUP = PROJECT
 
 

@@ -34,6 +34,9 @@ def huikuan_send_message(message: OutgoingMessage, settings: Settings) -> Delive
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = f"<{message.message_id}@huikuan>"
     mail.set_content(message.body)
+    if message.document:  # a written demand goes with its letter, as printed
+        mail.add_attachment(message.document, maintype="application", subtype="pdf",
+                            filename=f"{message.message_id}.pdf")
     try:
         if parts.scheme == "smtps":
             client: smtplib.SMTP = smtplib.SMTP_SSL(

@@ -72,3 +72,11 @@ class Webhook:
 
     def delivered(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["status"] < 300]
+
+
+def text_body(mail: Any) -> str:
+    """The plain text of a received e-mail, whether or not a letter is attached."""
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None, mail
+    text: str = body.get_content()
+    return text

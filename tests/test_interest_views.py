@@ -23,6 +23,7 @@ from huikuan.core.outbox import Dispatcher
 from huikuan.core.plugin import Settings
 from huikuan.core.policy import PolicyHost
 from tests.conftest import REPO, invoice
+from tests.receivers import text_body
 
 STEPS = [
     {"stage": "notice", "days": 1, "fee": "50.00",
@@ -151,7 +152,7 @@ def test_the_demand_states_interest_and_fees_beside_the_principal_as_sent(
                                         received_on=date(2026, 2, 6)))
     Dispatcher(ledger, host).run_once(datetime(2026, 2, 8, 2, 0, tzinfo=UTC))
     [mail] = mailbox.messages
-    text = mail.get_payload(decode=True).decode()
+    text = text_body(mail)
     assert "6000.00 CNY" in text and "10000.00" not in text
     assert "逾期利息 6.80 CNY" in text and "催收费用 50.00 CNY" in text
 

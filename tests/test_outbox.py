@@ -15,6 +15,7 @@ from huikuan.core.cycle import DailyCycle
 from huikuan.core.outbox import Dispatcher
 from huikuan.core.policy import PolicyHost
 from tests.conftest import REPO, invoice
+from tests.receivers import text_body
 
 NOTICE_DAY = date(2026, 2, 1)  # +1 for an invoice issued 2026-01-01 on 30-day terms
 MORNING = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -58,7 +59,7 @@ def test_notice_goes_out_by_email_and_text_and_the_task_to_the_worklist(
     assert mail["To"] == "ap1@acme.example"
     assert mail["Message-ID"] == f"<{queued['email'].message_id}@huikuan>"
     assert "1000.00 CNY" in mail["Subject"]
-    assert "2026-02-08" in mail.get_payload(decode=True).decode()
+    assert "2026-02-08" in text_body(mail)
     # What the SMS webhook received.
     [text] = webhook.requests
     assert text["json"]["to"] == "+86 21 5555 0001"
@@ -158,7 +159,11 @@ def test_letters_are_rendered_as_documents(ledger, host, settings_env):
     assert letter.status == "sent"
     from pathlib import Path
 
-    text = (Path(settings_env["HUIKUAN_LETTER_DIR"]) / f"{letter.message_id}.txt").read_text()
+    import pypdfium2
+
+    printed = Path(settings_env["HUIKUAN_LETTER_DIR"]) / f"{letter.message_id}.pdf"
+    text = "".join(page.get_textpage().get_text_range()
+                   for page in pypdfium2.PdfDocument(printed.read_bytes()))
     assert "警告函" in text and "1000.00 CNY" in text and "2026-02-22" in text
 
 
@@ -304,7 +309,7 @@ def test_a_notice_states_what_is_owed_when_it_is_sent_not_when_it_was_queued(
                                        raised_on=NOTICE_DAY))
     assert Dispatcher(ledger, host).run_once(MORNING).counts == Counter(sent=3)
     [mail] = mailbox.messages
-    text = mail.get_payload(decode=True).decode()
+    text = text_body(mail)
     assert "5000.00 CNY" in mail["Subject"] and "5000.00 CNY" in text
     assert "10000.00" not in mail["Subject"] + text
     assert "2026-02-08" in text  # the deadline given when queued stands
@@ -343,7 +348,7 @@ def test_credit_notes_and_write_offs_count_and_the_text_goes_as_queued_when_noth
                                    written_off_on=NOTICE_DAY))
     Dispatcher(ledger, host).run_once(MORNING)
     mails = {m["To"]: m for m in mailbox.messages}
-    restated = mails["ap1@acme.example"].get_payload(decode=True).decode()
+    restated = text_body(mails["ap1@acme.example"])
     assert "5000.00 CNY" in mails["ap1@acme.example"]["Subject"]
     assert "I-1" in restated and "I-2" not in restated and "10000.00" not in restated
     # C-2: nothing changed, so what went is exactly what was queued.

@@ -24,6 +24,7 @@ from huikuan.core.access import ROLES, issue_key
 from huikuan.core.outbox import Dispatcher
 from huikuan.core.policy import PolicyHost
 from tests.conftest import REPO
+from tests.receivers import text_body
 
 CUSTOMER = {"customer_id": "C-1", "name": "华东贸易有限公司", "currency": "CNY",
             "collector": "li.wei",
@@ -172,7 +173,7 @@ def test_a_stop_of_one_invoice_leaves_the_others_chased(api, hk, mailbox):
     assert dispatch(hk, "2026-02-06") == {"sent": 3}
     [mail] = mailbox.messages
     assert "500.00 CNY" in mail["Subject"]
-    body = mail.get_payload(decode=True).decode()
+    body = text_body(mail)
     assert "I-2" in body and "I-1" not in body
     decided = next(e for e in reversed(hk.ledger.history("C-1")) if e.type == "StageEntered")
     assert decided.data["based_on"]["oldest_invoice"] == "I-2"

@@ -41,6 +41,7 @@ TOPICS = {
     "huikuan:Account.InterestTermsSet", "huikuan:Account.FeeCharged",
     "huikuan:Account.FeeWaived", "huikuan:Account.InterestWaived",
     "huikuan:Account.ChargesSettled",
+    "huikuan:Account.StatementIssued", "huikuan:Account.StatementConfirmed",
 }
 
 

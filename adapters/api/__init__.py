@@ -10,6 +10,7 @@ from __future__ import annotations
 from litestar import Router
 
 from huikuan.adapters.api.casework import CASEWORK
+from huikuan.adapters.api.documents import DOCUMENTS
 from huikuan.adapters.api.keys import KEYS
 from huikuan.adapters.api.reads import READS
 from huikuan.adapters.api.writes import WRITES
@@ -20,4 +21,5 @@ def v1_router() -> Router:
 
     The guard is on each operation, not on the router: the ``OPTIONS`` answers Litestar
     adds for every path need no key."""
-    return Router("/v1", route_handlers=[*WRITES, *CASEWORK, *READS, *KEYS])
+    return Router("/v1", route_handlers=[*WRITES, *CASEWORK, *DOCUMENTS, *READS,
+                                          *KEYS])

@@ -68,6 +68,9 @@ MAY: Final[dict[str, frozenset[str]]] = {
     # giving up money owed is a manager's decision
     "waiveFee": MANAGERS,
     "waiveInterest": MANAGERS,
+    # documents: statements are issued and confirmed by those who keep the case file
+    "issueStatement": CASE_WRITERS,
+    "confirmStatement": CASE_WRITERS,
     # policy
     "runCycle": MANAGERS,
     # views
@@ -79,6 +82,9 @@ MAY: Final[dict[str, frozenset[str]]] = {
     "getWorklist": EVERYONE,
     "listMessages": EVERYONE,
     "getMessage": EVERYONE,
+    "getMessageDocument": EVERYONE,
+    "getStatement": EVERYONE,
+    "getIssuedStatement": EVERYONE,
     "getKpis": EVERYONE,
     "getCollectorKpis": EVERYONE,
     "listLimitations": EVERYONE,

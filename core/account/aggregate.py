@@ -36,13 +36,14 @@ from huikuan.core.account.payments import Payments
 from huikuan.core.account.receivables import Receivables
 from huikuan.core.account.records import GRADES, account_id
 from huikuan.core.account.state import AccountState, same_request
+from huikuan.core.account.statements import Statements
 from huikuan.core.aggregate import ChainedAggregate
 from huikuan.core.errors import InvalidCommand
 from huikuan.core.money import money
 
 
 class Account(MasterData, Receivables, Payments, Disputes, CaseFile, Pauses, Cases,
-              Decisions, Charges, Delivery, ChainedAggregate):
+              Decisions, Charges, Statements, Delivery, ChainedAggregate):
     """A customer's account: its terms, receivables and the whole case file.
 
     Each concern (a base class) holds its events and commands; here are the opening of

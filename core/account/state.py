@@ -108,6 +108,8 @@ class AccountState(_Aggregate):
     settle_order: str = "principal_first"
     fees: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     interest_waivers: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    statements: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    """Statements of account issued, by id (core.account.statements)."""
     charge_settlements: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     """By payment id: {on, bounced_on, fees: {fee_id: amount}, interest: {invoice_id:
     amount}} (charges.ChargesSettled, art. 561's order)."""
