@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from huikuan.core.commands import (
     Amount,
@@ -233,8 +233,8 @@ class IssueStatement(Command):
     """Also e-mail it to the customer, the PDF attached."""
 
 
-class Difference(Command):
-    """A difference the customer states on the confirmation slip."""
+class Difference(BaseModel):
+    """A difference the customer states on the confirmation slip (part of a command)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     invoice_id: Id

@@ -38,6 +38,7 @@ from huikuan.core import after_facts, decisions
 from huikuan.core.account import CLASSES, GRADES, STAGES, Account
 from huikuan.core.actor import CYCLE, acting_as
 from huikuan.core.aggregate import ChainedAggregate
+from huikuan.core.documents import Statement, recorded
 from huikuan.core.errors import Conflict, InvalidCommand, Tampered
 from huikuan.core.interest import demanded_charges
 from huikuan.core.ledger import Ledger
@@ -335,6 +336,24 @@ class DailyCycle:
         self._classes(account, as_of, counts)
         self._risk(account, as_of, counts)
         self._escalation(account, as_of, counts)
+        self._statement(account, as_of, counts)
+
+    def _statement(self, account: Account, as_of: date, counts: Counter[str]) -> None:
+        # The periodic statement of account (定期对账), when the policy says it is due:
+        # its figures drawn from the ledger as of its dates, recorded and e-mailed.
+        found = self.host.first("huikuan_statement_due", account=view_of(account),
+                                as_of=as_of)
+        statement_id = f"auto-{as_of.isoformat()}"
+        if not found or statement_id in account.statements:
+            return
+        from huikuan.core.printing import statement_for
+
+        drawn = statement_for(self.ledger, self.host, account.customer_id, as_of, found[0])
+        if account.issue_statement(statement_id=statement_id, as_of=as_of,
+                                   from_on=drawn.from_on, send=True,
+                                   figures=recorded(drawn.figures())):
+            queue_statement(self.host, account, statement_id, drawn, as_of)
+            counts["statement_issued"] += 1
 
     def decide_for_views(self, account: Account, as_of: date) -> bool:
         """Ask the plugins what the read views need (limitation deadlines, the place in
@@ -621,6 +640,23 @@ class DailyCycle:
             invoice_ids=[i.invoice_id for i in invoices], deadline=deadline,
         )
         counts[f"message:{request.kind}"] += 1
+
+
+def queue_statement(host: PolicyHost, account: Account, statement_id: str,
+                    statement: Statement, today: date) -> None:
+    """A statement issued, e-mailed to the customer, its text written by the template
+    plugins (the dispatcher attaches its PDF from the recorded figures)."""
+    view = view_of(account)
+    draft = MessageDraft(message_id=f"statement-{statement_id}", kind="statement",
+                         channel="email", language=view.language,
+                         amount=statement.closing_balance, currency=statement.currency,
+                         invoices=(), deadline=None, as_of=statement.as_of)
+    text, _ = render_message(host, draft, view)
+    account.queue_statement(
+        statement_id=statement_id, decided_on=today,
+        recipient=_recipient(host, view, MessageRequest(kind="statement", channel="email")),
+        subject=text.subject, body=text.body, amount=statement.closing_balance,
+        plugin="huikuan", plugin_version=huikuan_version())
 
 
 def with_charges(account: Account, draft: MessageDraft) -> MessageDraft:

@@ -525,6 +525,25 @@ def huikuan_review_promise(
 
 
 @hookspec(firstresult=True)
+def huikuan_statement_due(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    """Whether the periodic statement of account (定期对账) is due on ``as_of``.
+
+    Asked by the cycle for each account it reviews. A date answered is the first day of
+    the statement's period: the cycle records the statement issued for ``as_of``
+    (``StatementIssued``, id ``auto-<as_of>``) and queues it to the customer by e-mail.
+
+    **Result:** first non-None result wins. None: no statement today.
+
+    :param account: The account under review (``statements_issued`` says when).
+    :param as_of: The business date the cycle runs for.
+    :param settings: plugins.toml and the environment.
+    :returns: The period's first day, or None.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
 def huikuan_render_letter(letter: Letter, settings: Settings) -> bytes | None:
     """The printed letter (PDF) of a written demand, on the company's letterhead.
 
@@ -535,6 +554,10 @@ def huikuan_render_letter(letter: Letter, settings: Settings) -> bytes | None:
 
     **Result:** first non-None result wins: the PDF's bytes.
 
+    :param letter: The letter's every figure, the text sent and the letterhead.
+    :param settings: plugins.toml and the environment.
+    :returns: The PDF, or None to leave it to the next plugin.
+
     .. versionadded:: 0.4
     """
 
@@ -544,7 +567,14 @@ def huikuan_render_statement(statement: Statement, settings: Settings) -> bytes 
     """A statement of account (对账单) as a PDF, with the confirmation slip (对账函) the
     customer signs, seals and returns.
 
+    Asked by ``GET /customers/{id}/statement?format=pdf``, ``huikuan statement`` and when
+    a statement issued with ``send`` is e-mailed.
+
     **Result:** first non-None result wins: the PDF's bytes.
+
+    :param statement: The statement's every figure and the letterhead.
+    :param settings: plugins.toml and the environment.
+    :returns: The PDF, or None to leave it to the next plugin.
 
     .. versionadded:: 0.4
     """

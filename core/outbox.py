@@ -24,6 +24,7 @@ from huikuan.core.account.records import Message
 from huikuan.core.actor import DISPATCHER, acting_as
 from huikuan.core.clock import today_in
 from huikuan.core.cycle import render_message, with_charges
+from huikuan.core.documents import company_of, statement_from
 from huikuan.core.errors import Tampered
 from huikuan.core.ledger import Ledger
 from huikuan.core.plugin import (
@@ -41,7 +42,8 @@ from huikuan.core.plugin import (
     RenderedMessage,
 )
 from huikuan.core.policy import PluginFailure, PolicyHost, view_of
-from huikuan.core.printing import WRITTEN, queued_deadline, render_letter
+from huikuan.core.postal import address_lines
+from huikuan.core.printing import WRITTEN, queued_deadline, render_letter, render_statement
 from huikuan.core.turns import Turn, in_this_process
 
 log = structlog.get_logger("huikuan.outbox")
@@ -173,8 +175,11 @@ class Dispatcher:
             self._record(customer_id, message_id, Account.MessageHeld,
                          held_at=now, until=until, reason=reason)
             return "held"
-        if outgoing.channel == "letter" or (outgoing.channel == "email"
-                                            and outgoing.kind in WRITTEN):
+        if outgoing.kind == "statement":
+            # A statement of account goes with its PDF, exactly as it was issued.
+            outgoing = replace(outgoing, document=self._statement(account, message_id))
+        elif outgoing.channel == "letter" or (outgoing.channel == "email"
+                                              and outgoing.kind in WRITTEN):
             # The written demand as printed, with the text that goes: the letter channel
             # writes it, e-mail attaches it.
             outgoing = replace(outgoing, document=render_letter(
@@ -250,6 +255,12 @@ class Dispatcher:
                  message_id=message.message_id, queued=str(queued.amount),
                  now_owed=str(draft.amount))
         return restated
+
+    def _statement(self, account: Account, message_id: str) -> bytes:
+        kept = account.statements[message_id.removeprefix("statement-")]
+        return render_statement(self.host, statement_from(
+            kept["figures"], language=account.language, company=company_of(self.host.settings),
+            address=tuple(address_lines(account.address, account.language))))
 
     def _queued(self, account: Account, message_id: str) -> Account.MessageQueued | None:
         """The decision that queued a message (its language and deadline), newest first."""

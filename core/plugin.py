@@ -31,6 +31,7 @@ from huikuan.core.vocabulary import (
     CONTACT_CHANNELS,
     COST_KINDS,
     DEMANDS,
+    DOCUMENTS,
     GRADES,
     GUARANTEE_KINDS,
     HANDOFF_TO,
@@ -45,6 +46,7 @@ from huikuan.core.vocabulary import (
     CostKind,
     Demand,
     Direction,
+    Document,
     Grade,
     GuaranteeKind,
     HandoffTo,
@@ -390,6 +392,11 @@ class AccountView:
 
     .. versionadded:: 0.3
     """
+    statements_issued: tuple[date, ...] = ()
+    """The ``as_of`` dates of the statements of account issued, in the order recorded.
+
+    .. versionadded:: 0.4
+    """
 
     @property
     def outstanding(self) -> Decimal:
@@ -723,14 +730,14 @@ class PromiseVerdict:
 
 
 __all__ = [
-    "CASE_STATUSES", "CLASSES", "CONTACT_CHANNELS", "COST_KINDS", "DEMANDS", "GRADES",
+    "CASE_STATUSES", "CLASSES", "CONTACT_CHANNELS", "COST_KINDS", "DEMANDS", "DOCUMENTS", "GRADES",
     "GUARANTEE_KINDS", "HANDOFF_TO", "MESSAGE_CHANNELS",
     "MESSAGE_KINDS", "SETTLE_ORDERS", "STAGES", "TASKS", "AccountView", "CaseStatus", "CaseView",
     "ClassSchedule", "ClassStep", "Commitment",
     "CommitmentOutcome", "ContactChannel",
     "ContactOutcome", "ContactVerdict", "ContactView", "ContestedSpan", "CostKind",
     "CreditDecision", "CreditPosition",
-    "DeliveryError", "DeliveryReceipt", "Demand", "Direction", "EscalationDecision",
+    "DeliveryError", "DeliveryReceipt", "Demand", "Direction", "Document", "EscalationDecision",
     "FilingView", "Grade", "GuaranteeKind", "HandoffTo",
     "InstallmentView", "InterestCharge", "InterestTerms", "InvoiceView", "Language",
     "MessageChannel",

@@ -349,4 +349,5 @@ def view_of(account: Any) -> AccountView:
                      recovered=c["recovered"], returned_on=c["returned_on"])
             for c in account.cases.values()
         ),
+        statements_issued=tuple(s["as_of"] for s in account.statements.values()),
     )

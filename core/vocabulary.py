@@ -25,8 +25,13 @@ Demand = Literal["reminder", "notice", "warning", "lawyer_letter"]
 Task = Literal["call_task", "visit_task", "manager_review", "handoff_review"]
 """Work for a person, queued on the worklist."""
 
-MessageKind = Literal[Demand, Task]
-"""What a queued message is: a demand to the customer or a task for a person."""
+Document = Literal["statement"]
+"""A document sent to the customer that demands nothing: a statement of account (对账单),
+its PDF attached."""
+
+MessageKind = Literal[Demand, Task, Document]
+"""What a queued message is: a demand to the customer, a task for a person, or a
+document."""
 
 MessageChannel = Literal["email", "sms", "letter", "worklist"]
 """How a queued message goes out (``worklist``: a task for the collector)."""
@@ -73,6 +78,7 @@ CLASSES: tuple[ReceivableClass, ...] = get_args(ReceivableClass)
 GRADES: tuple[Grade, ...] = get_args(Grade)
 DEMANDS: tuple[Demand, ...] = get_args(Demand)
 TASKS: tuple[Task, ...] = get_args(Task)
+DOCUMENTS: tuple[Document, ...] = get_args(Document)
 MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
 MESSAGE_CHANNELS: tuple[MessageChannel, ...] = get_args(MessageChannel)
 CONTACT_CHANNELS: tuple[ContactChannel, ...] = get_args(ContactChannel)
@@ -82,10 +88,10 @@ COST_KINDS: tuple[CostKind, ...] = get_args(CostKind)
 GUARANTEE_KINDS: tuple[GuaranteeKind, ...] = get_args(GuaranteeKind)
 
 __all__ = [
-    "CASE_STATUSES", "CLASSES", "CONTACT_CHANNELS", "COST_KINDS", "DEMANDS", "GRADES",
-    "GUARANTEE_KINDS", "HANDOFF_TO", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
+    "CASE_STATUSES", "CLASSES", "CONTACT_CHANNELS", "COST_KINDS", "DEMANDS", "DOCUMENTS",
+    "GRADES", "GUARANTEE_KINDS", "HANDOFF_TO", "MESSAGE_CHANNELS", "MESSAGE_KINDS",
     "STAGES", "TASKS", "CaseStatus", "Commitment", "ContactChannel", "ContactOutcome",
-    "CostKind", "Demand", "Direction", "Grade", "GuaranteeKind", "HandoffTo", "Language",
-    "MessageChannel", "MessageKind", "MessageStatus", "PlanStatus",
+    "CostKind", "Demand", "Direction", "Document", "Grade", "GuaranteeKind", "HandoffTo",
+    "Language", "MessageChannel", "MessageKind", "MessageStatus", "PlanStatus",
     "PromiseStatus", "ReceivableClass", "Stage", "Task",
 ]

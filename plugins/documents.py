@@ -7,6 +7,13 @@ shows empty boxes where the reader has none). Every figure comes decided in the
 :class:`~huikuan.core.documents.Letter` or :class:`~huikuan.core.documents.Statement`;
 here are only the words around them, in zh-CN and en.
 
+A statement of account is issued and e-mailed every few months to each customer with
+money open, when ``[statements] every_months`` says so (the seeds: every three or six
+months; 0, the default, issues none)::
+
+    [statements]
+    every_months = 3
+
 The letterhead is ``[company]`` in plugins.toml::
 
     [company]
@@ -20,7 +27,9 @@ The letterhead is ``[company]`` in plugins.toml::
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -30,7 +39,7 @@ from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from huikuan.core.documents import Company, Letter, Statement
-from huikuan.core.plugin import Settings, hookimpl
+from huikuan.core.plugin import AccountView, Settings, hookimpl
 
 WORDS: dict[str, dict[str, str]] = {
     "zh-CN": {
@@ -225,6 +234,42 @@ class _Page(FPDF):
 
 def _money(amount: Decimal) -> str:
     return str(amount)
+
+
+def every_months(settings: Settings) -> int:
+    return int(settings.section("statements").get("every_months", 0))
+
+
+def _months_later(day: date, months: int) -> date:
+    """The same day ``months`` later (earlier when negative), or that month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+@hookimpl(trylast=True)
+def huikuan_statement_due(account: AccountView, as_of: date,
+                          settings: Settings) -> date | None:
+    months = every_months(settings)
+    if months <= 0 or account.outstanding <= 0:
+        return None
+    last = max(account.statements_issued, default=None)
+    if last is not None and as_of < _months_later(last, months):
+        return None
+    # The period runs on from the last statement, or covers the months asked for.
+    start = last if last is not None else _months_later(as_of, -months)
+    return start + timedelta(days=1)
+
+
+@hookimpl(trylast=True)
+def huikuan_next_review(account: AccountView, as_of: date, settings: Settings) -> date | None:
+    # The day the next periodic statement falls due, for an account with money open.
+    months = every_months(settings)
+    if months <= 0 or account.outstanding <= 0:
+        return None
+    last = max(account.statements_issued, default=None)
+    return max(as_of + timedelta(days=1),
+               _months_later(last, months)) if last is not None else as_of + timedelta(days=1)
 
 
 @hookimpl(trylast=True)

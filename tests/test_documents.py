@@ -300,3 +300,38 @@ def test_the_command_line_writes_a_letter_and_a_statement(store, tmp_path):
                                  "--format", "csv", "--out", "-"], env=env)
     assert shown.exit_code == 0 and shown.output.startswith("section,date"), shown.output
     assert run.invoke(cli.app, ["letter", "m-nothing"], env=env).exit_code == 3
+
+
+def test_a_statement_sent_goes_by_email_with_its_pdf_as_issued(desk, ledger, host, mailbox):
+    before = len(mailbox.messages)
+    issued = desk.post("/v1/customers/C-ZH/statements", json={
+        "statement_id": "ST-2", "as_of": "2026-03-31", "from": "2026-01-01", "send": True})
+    assert issued.status_code == 201, issued.text
+    closing = issued.json()["figures"]["closing_balance"]
+    Dispatcher(ledger, host).run_once(datetime(2026, 4, 1, 2, tzinfo=UTC))
+    [mail] = mailbox.messages[before:]
+    assert mail["To"] == "ap@c-zh.example" and closing in mail["Subject"]
+    [pdf] = [part.get_content() for part in mail.walk()
+             if part.get_content_type() == "application/pdf"]
+    text = text_of(pdf)
+    assert f"期末余额:{closing}CNY" in text and "对账函" in text
+    sent = next(m for m in desk.get("/v1/messages?customer_id=C-ZH").json()
+                if m["message_id"] == "statement-ST-2")
+    assert (sent["kind"], sent["status"]) == ("statement", "sent")
+
+
+def test_the_policy_issues_a_statement_every_few_months_to_customers_owing_money(
+        ledger, host, desk):
+    every = PolicyHost(Settings(sections={**host.settings.sections,
+                                          "statements": {"every_months": 3}},
+                                env=host.settings.env), load_entry_points=False)
+    for day in (date(2026, 3, 31), date(2026, 4, 30), date(2026, 6, 30), date(2026, 7, 1)):
+        DailyCycle(ledger, every).run(day)
+    issued = ledger.account("C-ZH").statements
+    assert sorted(issued) == ["auto-2026-03-31", "auto-2026-06-30"]
+    first, second = issued["auto-2026-03-31"], issued["auto-2026-06-30"]
+    assert (first["from_on"], second["from_on"]) == (date(2026, 1, 1), date(2026, 4, 1))
+    assert first["figures"]["closing_balance"] == "15000.00"
+    queued = ledger.account("C-ZH").messages["statement-auto-2026-06-30"]
+    assert (queued.kind, queued.channel, queued.recipient) == ("statement", "email",
+                                                              "ap@c-zh.example")

@@ -205,6 +205,9 @@ def test_every_success_body_has_a_model_with_amounts_as_strings(api):
         answers = [r for status, r in op["responses"].items() if status.startswith("2")]
         assert answers, name
         for response in answers:
+            if "application/pdf" in response["content"]:  # a letter as printed
+                assert response["content"]["application/pdf"]["schema"]["type"] == "string"
+                continue
             schema = response["content"]["application/json"]["schema"]
             ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
             assert ref, (name, schema)  # a named model, never a bare object

@@ -62,7 +62,8 @@ def shape(line: str) -> str:
 def run(folder: Path, command: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUIKUAN_")}
     env.update(COLUMNS="100", HUIKUAN_LOG_FORMAT="json")
-    return subprocess.run(["bash", "-o", "pipefail", "-c", f"{CLI} {command}"], cwd=folder,
+    # As a person types it in a shell: a pipe's status is its last command's.
+    return subprocess.run(["bash", "-c", f"{CLI} {command}"], cwd=folder,
                           env=env, capture_output=True, text=True, timeout=600, check=False)
 
 

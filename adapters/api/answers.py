@@ -696,3 +696,45 @@ class AuditVerification(Answer):
 
 class Health(Answer):
     status: str
+
+
+class StatementLineShown(Answer):
+    on: date
+    kind: str
+    """invoice, payment, payment_bounced, credit_note, dispute_credited, write_off,
+    recovery or charges_settled."""
+    ref: str
+    amount: Money
+    """+ owed more, − owed less."""
+    balance: Money
+
+
+class OpenItemShown(Answer):
+    invoice_id: str
+    issued_on: date
+    due_on: date
+    amount: Money
+    open_amount: Money
+    disputed: Money
+    days_overdue: int
+    class_: str = Field(alias="class")
+    interest: Money
+
+
+class StatementShown(Answer):
+    """A statement of account (对账单); as CSV, XLSX or PDF with ``format``."""
+
+    customer_id: str
+    customer_name: str
+    currency: str
+    from_on: date
+    as_of: date
+    opening_balance: Money
+    lines: list[StatementLineShown]
+    closing_balance: Money
+    """What the customer owed at the end of ``as_of``: open invoices less unapplied
+    credit."""
+    open_items: list[OpenItemShown]
+    unapplied_credit: Money
+    interest: Money
+    fees: Money

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from litestar import Request, Response
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +27,7 @@ from huikuan.adapters.api.routing import answer, operation
 from huikuan.core import case_commands as cc
 from huikuan.core import commands as c
 from huikuan.core.account import Account
+from huikuan.core.cycle import queue_statement
 from huikuan.core.documents import Statement, company_of, recorded, statement_from
 from huikuan.core.errors import InvalidCommand, NotFound
 from huikuan.core.postal import address_lines
@@ -37,7 +39,15 @@ MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
          "pdf": "application/pdf"}
 
 
-@operation("GET", "/messages/{message_id:str}/document", "getMessageDocument", tag="views")
+PDF = ResponseSpec(data_container=bytes, media_type="application/pdf",
+                   description="The letter as printed (PDF)")
+STATEMENT = ResponseSpec(
+    data_container=a.StatementShown, description="The statement as JSON; with format=csv, "
+    "xlsx or pdf the same figures as text/csv, a workbook or a PDF with the 对账函 slip")
+
+
+@operation("GET", "/messages/{message_id:str}/document", "getMessageDocument", tag="views",
+           document=PDF)
 def message_document(request: Request[Any, Any, Any],
                      message_id: FromPath[str]) -> Response[bytes]:
     """A written demand's letter as printed (PDF, on the letterhead)
@@ -118,7 +128,8 @@ def _xlsx(figures: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-@operation("GET", "/customers/{customer_id:str}/statement", "getStatement", tag="views")
+@operation("GET", "/customers/{customer_id:str}/statement", "getStatement", tag="views",
+           document=STATEMENT)
 def statement(
     request: Request[Any, Any, Any],
     customer_id: FromPath[str],
@@ -155,7 +166,7 @@ class StatementIssued(a.Answer):
     as_of: date
     from_: date = Field(alias="from")
     send: bool
-    figures: dict[str, Any]
+    figures: a.StatementShown
     """The statement's figures as recorded (the JSON statement's)."""
 
 
@@ -171,9 +182,15 @@ def issue_statement(request: Request[Any, Any, Any], customer_id: FromPath[str],
     drawn = statement_for(served.ledger, served.host, customer_id, data.as_of, data.from_on)
     figures = recorded(drawn.figures())
 
+    today = _today(request)
+
     def change(account: Account) -> bool:
-        return account.issue_statement(statement_id=data.statement_id, as_of=data.as_of,
-                                       from_on=drawn.from_on, send=data.send, figures=figures)
+        recorded_now = account.issue_statement(
+            statement_id=data.statement_id, as_of=data.as_of, from_on=drawn.from_on,
+            send=data.send, figures=figures)
+        if recorded_now and data.send:
+            queue_statement(served.host, account, data.statement_id, drawn, today)
+        return recorded_now
 
     outcome = served.ledger.change(customer_id, "issue_statement", change)
     kept = outcome.account.statements[data.statement_id]
@@ -184,7 +201,7 @@ def issue_statement(request: Request[Any, Any, Any], customer_id: FromPath[str],
 
 
 @operation("GET", "/customers/{customer_id:str}/statements/{statement_id:str}",
-           "getIssuedStatement", tag="views")
+           "getIssuedStatement", tag="views", document=STATEMENT)
 def issued_statement(
     request: Request[Any, Any, Any],
     customer_id: FromPath[str],

@@ -31,9 +31,11 @@ def operation(
     writes: type[BaseModel] | None = None,
     summary: str | None = None,
     creates: bool = False,
+    document: ResponseSpec | None = None,
 ) -> Callable[[Callable[..., Any]], HTTPRouteHandler]:
     """A route under ``/v1``; ``writes``: the answer of a write that may be a repeat;
-    ``creates``: a write that is never a repeat (201 alone). The summary is the first
+    ``creates``: a write that is never a repeat (201 alone); ``document``: what a read
+    that answers a file (a PDF, a spreadsheet) says of its 200. The summary is the first
     line of the handler's docstring unless given."""
     if operation_id not in MAY:
         msg = f"{operation_id} has no row in the role matrix"
@@ -41,6 +43,8 @@ def operation(
     responses: dict[int, ResponseSpec] = dict(PROBLEMS)
     if method == "GET":
         del responses[415]  # no body, so no media type to refuse
+    if document is not None:
+        responses[200] = document
     if writes is not None:
         responses[200] = ResponseSpec(
             data_container=writes,

@@ -55,6 +55,22 @@ class Statements(AccountState):
             raise InvalidCommand(f"from {from_on} is after as_of {as_of}", field="from")
         return self._record(self.StatementIssued, figures=figures, **fields)
 
+    def queue_statement(self, *, statement_id: str, decided_on: date, recipient: str | None,
+                        subject: str, body: str, amount: Any, plugin: str,
+                        plugin_version: str) -> None:
+        """Queue the statement to the customer by e-mail (``send``), its PDF attached by
+        the dispatcher from the recorded figures: message ``statement-<statement_id>``."""
+        account: Any = self  # the outbox is the account's (core.account.delivery)
+        message_id = f"statement-{statement_id}"
+        if message_id in account.messages:
+            return
+        account.trigger_event(
+            account.MessageQueued, decided_on=decided_on, plugin=plugin,
+            plugin_version=plugin_version, based_on={"statement_id": statement_id},
+            message_id=message_id, kind="statement", channel="email", recipient=recipient,
+            language=self.language, subject=subject, body=body, amount=amount,
+            invoice_ids=[], deadline=None)
+
     class StatementConfirmed(Fact):
         """The customer signed and returned the statement's confirmation slip:
         ``confirmed_invoice_ids`` it confirmed, ``differences`` it stated."""

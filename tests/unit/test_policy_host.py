@@ -88,7 +88,8 @@ def test_the_rules_that_were_cores_run_whatever_plugins_toml_names():
     # Named in plugins.toml as well, each is registered once.
     named = PolicyHost(Settings(sections={"huikuan": {"plugins": ["credit", "escalation"]}}),
                        load_entry_points=False)
-    assert sorted(named.plugin_names) == ["credit", "demands", "escalation", "recipients"]
+    assert sorted(named.plugin_names) == ["credit", "demands", "documents", "escalation",
+                                          "recipients"]
 
 
 def test_an_unknown_plugin_in_plugins_toml_is_a_clear_error():

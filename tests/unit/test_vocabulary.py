@@ -22,8 +22,8 @@ def test_the_ladder_the_classes_and_the_grades_run_from_best_to_worst():
     assert GRADES == ("A", "B", "C", "D", "E")
 
 
-def test_a_message_is_a_demand_or_a_task():
-    assert MESSAGE_KINDS == DEMANDS + TASKS
+def test_a_message_is_a_demand_a_task_or_a_document():
+    assert MESSAGE_KINDS == DEMANDS + TASKS + ("statement",)
     assert not set(DEMANDS) & set(TASKS)
 
 
