@@ -630,7 +630,7 @@ def audit_anchor() -> None:
 
 # The customer and document commands live in modules of their own; importing them adds
 # them to ``app``.
-from huikuan.adapters import cli_customers, cli_documents  # noqa: E402, F401
+from huikuan.adapters import cli_customers, cli_documents, cli_users  # noqa: E402, F401
 
 
 def main() -> None:

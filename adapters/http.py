@@ -14,16 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
+from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.pydantic import PydanticPlugin
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
 from pydantic import BaseModel
 
 from huikuan.adapters.api import v1_router
 from huikuan.adapters.api.answers import DecimalAsString, Health, written
 from huikuan.adapters.api.inputs import admit
 from huikuan.adapters.api.problems import EXCEPTION_HANDLERS
+from huikuan.adapters.web import template_config, web_router
+from huikuan.adapters.web.session import secret as session_secret
 from huikuan.core.cycle import DailyCycle
 from huikuan.core.ledger import Ledger
 from huikuan.core.policy import PolicyHost
@@ -49,6 +55,25 @@ class Services:
 
             self.cycle = DailyCycle(self.ledger, self.host, self.views,
                                     lock=cycle_lock(self.ledger.env))
+
+
+SCHEMA_ASSETS = "/schema/assets"
+
+
+def schema_assets() -> Router:
+    """Swagger UI's files for /schema (swagger-ui-dist 5, Apache-2.0, vendored with its
+    licence in adapters/web/static/swagger: OpenAPI 3.1 needs Swagger UI 5)."""
+    from huikuan.adapters.web import HERE
+
+    return create_static_files_router(path=SCHEMA_ASSETS,
+                                      directories=[HERE / "static" / "swagger"],
+                                      include_in_schema=False)
+
+
+@get("/", sync_to_thread=False, include_in_schema=False)
+def root() -> Redirect:
+    """People start at the workspace."""
+    return Redirect("/app/worklist")
 
 
 @get("/health", sync_to_thread=False, tags=["health"], operation_id="getHealth",
@@ -130,7 +155,9 @@ def create_app(services: Services | None = None) -> Litestar:
                 hk.close()
 
     return Litestar(
-        route_handlers=[v1_router(), health],
+        route_handlers=[v1_router(), health, root, web_router(), schema_assets()],
+        template_config=template_config(),
+        state=State({"session_key": session_secret()}),
         lifespan=[lifespan],
         middleware=[request_logging],
         before_request=admit,
@@ -148,6 +175,15 @@ def create_app(services: Services | None = None) -> Litestar:
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),
             security=[{"bearer": []}],
+            # Swagger UI served from here: the interactive docs work with no internet
+            # (Litestar's default loads them, and a favicon, from a CDN).
+            render_plugins=[SwaggerRenderPlugin(
+                js_url=f"{SCHEMA_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{SCHEMA_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{SCHEMA_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' "
+                        f"href='{SCHEMA_ASSETS}/favicon-32x32.png'>",
+                path="/")],
         ),
         debug=False,
     )

@@ -137,7 +137,7 @@ class Ledger(Application[UUID]):
         # Every aggregate kept in the store must have its topics registered before any
         # event is read: a rebuild or the event feed meets the key ring and the cycle log
         # too, whichever adapter opened the ledger. (Imported here: both modules use Ledger.)
-        from huikuan.core import access, anchors, cycle  # noqa: F401
+        from huikuan.core import access, anchors, cycle, users  # noqa: F401
 
         super().__init__(env=env)
         # HUIKUAN_AUDIT_KEY keys the hash chain of the events recorded from now on (and

@@ -169,7 +169,11 @@ def _small_font() -> tuple[str, frozenset[int]] | None:
             partial = small.with_suffix(f".{os.getpid()}.part")
             font.save(partial)
             partial.replace(small)  # whole or not at all, if two processes race
-        covered = frozenset(TTFont(small, lazy=True).getBestCmap())
+        font = TTFont(small, lazy=True)
+        try:
+            covered = frozenset(font.getBestCmap())
+        finally:
+            font.close()
     except OSError:
         return None
     return str(small), covered

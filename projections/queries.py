@@ -547,8 +547,9 @@ class Views:
         return {"events": items, "next": position}
 
 
-SECRET_FIELDS = frozenset({"key_hash"})
-"""Fields no feed shows to anyone: a key's hash is needed only to check the key."""
+SECRET_FIELDS = frozenset({"key_hash", "password_hash"})
+"""Fields no feed shows to anyone: a key's or a password's hash is needed only to check
+it."""
 
 
 def _round(value: Decimal | None) -> Decimal | None:

@@ -20,7 +20,6 @@ import pypdf
 import pytest
 from litestar.testing import TestClient
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 from huikuan.adapters.bootstrap import Huikuan
 from huikuan.adapters.http import Services, create_app
@@ -279,27 +278,35 @@ def test_a_bad_confirmation_is_refused_naming_the_field_and_records_nothing(desk
 
 
 def test_the_command_line_writes_a_letter_and_a_statement(store, tmp_path):
-    from huikuan.adapters import cli
+    # In processes of their own, as a person runs them (the logging a command sets up
+    # stays in its process).
+    import os
+    import subprocess
+    import sys
 
-    env = {"HUIKUAN_DATABASE_URL": store.url, "HUIKUAN_PLUGINS": str(REPO / "plugins.toml"),
+    env = {**os.environ, "HUIKUAN_DATABASE_URL": store.url,
+           "HUIKUAN_PLUGINS": str(REPO / "plugins.toml"),
            "HUIKUAN_LETTER_DIR": str(tmp_path / "letters"), "COLUMNS": "200"}
-    run = CliRunner()
-    assert run.invoke(cli.app, ["demo", "--customers", "12", "--as-of", "2026-11-23"],
-                      env=env).exit_code == 0
-    assert run.invoke(cli.app, ["cycle", "--as-of", "2026-11-23"], env=env).exit_code == 0
-    hk = store.open()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "huikuan.adapters.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=600, check=False)
+
+    assert run("demo", "--customers", "12", "--as-of", "2026-11-23").returncode == 0
+    assert run("cycle", "--as-of", "2026-11-23").returncode == 0
+    ledger = store.open()
     written_demand = next(
         m.message_id for c in ("DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004",
                                "DEMO-0005", "DEMO-0006", "DEMO-0007", "DEMO-0008")
-        for m in hk.account(c).messages.values() if m.kind in ("warning", "lawyer_letter"))
+        for m in ledger.account(c).messages.values() if m.kind in ("warning", "lawyer_letter"))
     out = tmp_path / "letter.pdf"
-    done = run.invoke(cli.app, ["letter", written_demand, "--out", str(out)], env=env)
-    assert done.exit_code == 0, done.output
-    assert "draft" in done.output and text_of(out.read_bytes())
-    shown = run.invoke(cli.app, ["statement", "DEMO-0001", "--as-of", "2026-11-23",
-                                 "--format", "csv", "--out", "-"], env=env)
-    assert shown.exit_code == 0 and shown.output.startswith("section,date"), shown.output
-    assert run.invoke(cli.app, ["letter", "m-nothing"], env=env).exit_code == 3
+    done = run("letter", written_demand, "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "draft" in done.stdout and text_of(out.read_bytes())
+    shown = run("statement", "DEMO-0001", "--as-of", "2026-11-23", "--format", "csv",
+                "--out", "-")
+    assert shown.returncode == 0 and shown.stdout.startswith("section,date"), shown.stderr
+    assert run("letter", "m-nothing").returncode == 3
 
 
 def test_a_statement_sent_goes_by_email_with_its_pdf_as_issued(desk, ledger, host, mailbox):

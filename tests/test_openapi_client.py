@@ -38,7 +38,9 @@ def generated(server, tmp_path, monkeypatch):
     document = tmp_path / "openapi.json"
     document.write_text(server.client.get("/schema/openapi.json").text, encoding="utf-8")
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"post_hooks": []}))  # no formatter run over the output
+    # No formatter run over the output; a letter (application/pdf) is a file to it.
+    config.write_text(json.dumps({"post_hooks": [], "content_type_overrides": {
+        "application/pdf": "application/octet-stream"}}))
     command = shutil.which("openapi-python-client", path=str(Path(sys.executable).parent))
     assert command, "openapi-python-client is installed with the dev extra"
     done = subprocess.run(

@@ -25,6 +25,7 @@ from huikuan.core.credit import credit_check as check_credit
 from huikuan.core.errors import InvalidCommand
 from huikuan.core.integrity import refused
 from huikuan.core.money import plain_decimal
+from huikuan.core.users import USERRING_TOPICS
 from huikuan.core.vocabulary import MessageStatus
 from huikuan.core.worklist import worklist as rank_worklist
 from huikuan.projections.customers import MAX_LIMIT, CustomerFilter
@@ -231,9 +232,9 @@ def events(
     after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> a.EventFeed:
-    """The global event feed, in order, with a cursor. The key ring's events are shown
-    to admin keys alone (and to them without any key's hash)."""
-    hidden = () if caller(request)[1] in KEY_KEEPERS else KEYRING_TOPICS
+    """The global event feed, in order, with a cursor. The key ring's and the user
+    ring's events are shown to admin keys alone (and to them without any hash)."""
+    hidden = () if caller(request)[1] in KEY_KEEPERS else (*KEYRING_TOPICS, *USERRING_TOPICS)
     return answer(a.EventFeed, _views(request).events(after, limit, hidden))
 
 
