@@ -168,6 +168,20 @@ class Views:
         return {c: self.opened(n, f"hk_accounts.name:{c}", c) or ""
                 for c, n in self._q("SELECT customer_id, name FROM hk_accounts")}
 
+    def account_heads(self, customer_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+        """Name, stage and supply hold of the customers named (a worklist page's rows)."""
+        found: dict[str, dict[str, Any]] = {}
+        ids = list(customer_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for c, n, stage, hold in self._q(
+                    "SELECT customer_id, name, stage, supply_hold FROM hk_accounts "
+                    f"WHERE customer_id IN ({marks})", tuple(chunk)):
+                found[c] = {"customer_id": c, "stage": stage, "supply_hold": bool(hold),
+                            "name": self.opened(n, f"hk_accounts.name:{c}", c) or ""}
+        return found
+
     # ---- aging
 
     def aging(self, as_of: date, group_by: str = "customer") -> dict[str, Any]:

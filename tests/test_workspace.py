@@ -120,13 +120,20 @@ def test_a_collector_works_the_queue_and_logs_a_contact_in_chinese(page: Page,
     page.fill("form#contact textarea[name=note]", "财务王女士答应月底付款")
     page.click("form#contact button[type=submit]")
     assert "已保存" in page.inner_text("main")
+    page.fill("form#promise input[name=amount]", "1000.00")
+    page.fill("form#promise input[name=due_on]", "2026-12-31")
+    page.click("form#promise button[type=submit]")
+    assert "已保存" in page.inner_text("main")
     timeline = page.inner_text("h2:has-text('专案档案') + div")
-    assert "ContactLogged" in timeline and "user:li.wei" in timeline
-    draw(page, "customer-zh")
-    # Through the API the same contact names who logged it.
+    assert "ContactLogged" in timeline and "PromiseMade" in timeline
+    assert "user:li.wei" in timeline
+    # Through the API the same contact and promise name who recorded them.
     history = _history(desk, customer_id)
-    assert any(e["type"] == "ContactLogged" and e["recorded_by"] == "user:li.wei"
-               for e in history)
+    for kind in ("ContactLogged", "PromiseMade"):
+        assert any(e["type"] == kind and e["recorded_by"] == "user:li.wei"
+                   for e in history), kind
+    promise = next(e for e in history if e["type"] == "PromiseMade")
+    assert (promise["data"]["amount"], promise["data"]["due_on"]) == ("1000.00", "2026-12-31")
 
 
 def _history(desk: Server, customer_id: str) -> list[dict[str, Any]]:
@@ -161,6 +168,7 @@ def test_a_manager_sees_everyone_the_portfolio_and_may_reassign_in_english(
     assert page.inner_text("h1") == "Worklist"
     collectors = {m for m in re.findall(r"\b[a-z]+\.[a-z]+\b", page.inner_text("tbody"))}
     page.click("text=Portfolio")
+    page.click("main button[type=submit]")  # the KPIs of the period shown
     main = page.inner_text("main")
     for heading in ("Aging", "By collector", "KPIs", "Customers on supply hold",
                     "Limitation periods ending within 90 days"):
@@ -174,6 +182,38 @@ def test_a_manager_sees_everyone_the_portfolio_and_may_reassign_in_english(
     page.locator("tbody tr a").first.click()
     assert page.locator("form#reassign").count() == 1
     del collectors
+
+
+def test_a_collector_sees_only_their_own_portfolio_and_may_not_reassign(page: Page,
+                                                                       desk: Server) -> None:
+    sign_in(page, "li.wei")
+    page.goto("/app/portfolio")
+    assert page.inner_text("h1").startswith("应收总览 · li.wei")
+    table = page.inner_text("h2:has-text('按催收员') + div")
+    others = {"chen.jie", "wang.fang", "zhang.min", "liu.yang"}
+    assert "li.wei" in table and not [o for o in others if o in table]
+    customer_id = page.locator("main a[href^='/app/customers/']").first.get_attribute(
+        "href").rsplit("/", 1)[1]
+    page.goto(f"/app/customers/{customer_id}")
+    token = page.locator("form#contact input[name=csrf]").get_attribute("value")
+    refused = page.request.post(f"/app/customers/{customer_id}/reassign",
+                                form={"csrf": token, "collector": "li.wei"})
+    assert refused.status == 403
+
+
+def test_every_page_in_both_languages_is_drawn(page: Page) -> None:
+    page.goto("/app/login")
+    draw(page, "login")
+    for name, language in (("li.wei", "zh"), ("boss", "en")):
+        sign_in(page, name)
+        for view in ("worklist", "customers", "portfolio?from=2026-09-01"):
+            page.goto(f"/app/{view}")
+            draw(page, f"{view.partition('?')[0]}-{language}")
+        page.goto("/app/worklist")
+        page.locator("tbody tr a").first.click()
+        draw(page, f"customer-{language}")
+        page.locator("header form.out button").click()
+        assert page.url.endswith("/app/login")
 
 
 def test_a_phone_shows_the_customer_without_scrolling_sideways(browser: Browser,

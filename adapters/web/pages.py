@@ -34,6 +34,7 @@ from huikuan.core.errors import DomainError, NotFound
 from huikuan.core.printing import WRITTEN, letter_for
 from huikuan.core.users import User, sign_in, user
 from huikuan.projections.customers import CustomerFilter
+from huikuan.projections.queries import BUCKETS
 
 log = structlog.get_logger("huikuan.web")
 BRAKE = Brake()
@@ -126,8 +127,7 @@ def worklist(request: Request[Any, Any, Any],
         else person.name
     views = services(request).views.fresh()
     items = rank(views, services(request).host, chosen, None, 200, _today(request))
-    listed = views.customers(CustomerFilter(collector=chosen), limit=500)["customers"]
-    stages = {row["customer_id"]: row for row in listed}
+    stages = views.account_heads([item["customer_id"] for item in items])
     return _page(request, "worklist", who, items=items, stages=stages, collector=chosen,
                  may_filter=person.role != "collector")
 
@@ -215,7 +215,10 @@ def write(request: Request[Any, Any, Any], customer_id: FromPath[str], form: Fro
     if data.get("csrf") != csrf:
         log.warning("web.csrf_refused", user=person.name, form=form)
         return _customer(request, who, customer_id, status=403, error=(form, "csrf"))
-    if person.role not in MAY[FORMS[form]]:
+    # Reassigning changes the collector: a manager's (a collector may change contacts
+    # and the address only, as PATCH /customers says).
+    allowed = MANAGERS if form == "reassign" else MAY[FORMS[form]]
+    if person.role not in allowed:
         return _customer(request, who, customer_id, status=403,
                          error=(form, f"the {person.role} role may not do this"))
     today = _today(request)
@@ -275,14 +278,38 @@ def portfolio(request: Request[Any, Any, Any],
     if start > end:
         start = end - timedelta(days=89)
     views = services(request).views.fresh()
-    by_currency = views.aging(end, "currency")
-    by_collector = views.aging(end, "collector")
-    buckets = list(by_currency["buckets"])
-    holds = views.customers(CustomerFilter(hold=True), limit=100)["customers"]
-    return _page(request, "portfolio", who, today=end, start=start,
-                 by_currency=by_currency["totals"], by_collector=by_collector["rows"],
-                 buckets=buckets, kpis=views.kpis(start, end), holds=holds,
-                 limitations=views.limitations(end, 90), bar=_bars)
+    # A collector's portfolio is their own accounts; a manager's (an auditor's) everyone's.
+    own = who[0].name if who[0].role == "collector" else None
+    by_collector = [row for row in views.aging(end, "collector")["rows"]
+                    if own is None or row["key"] == own]
+    by_currency = (views.aging(end, "currency")["totals"] if own is None
+                   else [{**row, "currency": row["currency"]} for row in by_collector])
+    mine = _customer_ids(views, own) if own is not None else None
+    holds = views.customers(CustomerFilter(hold=True, collector=own), limit=500)["customers"]
+    limitations = [row for row in views.limitations(end, 90)
+                   if mine is None or row["customer_id"] in mine]
+    # The KPIs read every movement of the period (1.5 s at 100k invoices): computed when
+    # a period is asked for, so the page itself answers at once.
+    asked = from_ is not None or to is not None
+    kpis = views.kpis(start, end)["currencies"] if asked and own is None else []
+    results = [row for row in views.collector_kpis(start, end)["collectors"]
+               if own is None or row["collector"] == own] if asked else []
+    return _page(request, "portfolio", who, today=end, start=start, by_currency=by_currency,
+                 by_collector=by_collector, buckets=list(BUCKETS), kpis=kpis,
+                 results=results, holds=holds, limitations=limitations, bar=_bars, own=own,
+                 asked=asked)
+
+
+def _customer_ids(views: Any, collector: str) -> set[str]:
+    """Every customer of one collector (the list, page by page)."""
+    found: set[str] = set()
+    cursor = None
+    while True:
+        page = views.customers(CustomerFilter(collector=collector), limit=500, cursor=cursor)
+        found |= {row["customer_id"] for row in page["customers"]}
+        cursor = page["next"]
+        if cursor is None:
+            return found
 
 
 def _bars(row: dict[str, Any], buckets: list[str]) -> list[tuple[str, Decimal, int]]:

@@ -25,7 +25,10 @@ WORDS: dict[str, dict[str, str]] = {
         "limitations": "九十天内到期的诉讼时效",
         "deadline": "届满日", "expired": "已届满", "total": "合计", "currency": "币种",
         "none": "无", "pauses": "暂缓中", "cases": "移交案件", "refused": "未能保存：",
-        "status": "状态",
+        "status": "状态", "kept": "承诺兑现率 %", "by_stage": "各阶段回款",
+        "cost_ratio": "催收成本率", "recovered": "回款", "accounts": "客户数",
+        "contacts": "联系次数", "promises": "承诺兑现/作出", "cost": "催收成本",
+        "ask_kpis": "选择期间并点击“显示”计算关键指标。",
     },
     "en": {
         "sign_in": "Sign in", "sign_out": "Sign out", "name": "User name",
@@ -52,7 +55,10 @@ WORDS: dict[str, dict[str, str]] = {
         "limitations": "Limitation periods ending within 90 days", "deadline": "Deadline",
         "expired": "expired", "total": "Total", "currency": "Currency", "none": "none",
         "pauses": "Dunning stops", "cases": "Cases handed off", "refused": "Not saved: ",
-        "status": "Status",
+        "status": "Status", "kept": "Promises kept %", "by_stage": "Received by stage",
+        "cost_ratio": "Cost ÷ received", "recovered": "Received", "accounts": "Accounts",
+        "contacts": "Contacts", "promises": "Promises kept / made", "cost": "Cost",
+        "ask_kpis": "Choose a period and press Show to compute the KPIs.",
     },
 }
 
