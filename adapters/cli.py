@@ -545,11 +545,18 @@ def serve(
 ) -> None:
     """Serve the HTTP API (and, in-process, the projection follower and the dispatcher)."""
     from huikuan.adapters.http import serve as run
+    from huikuan.adapters.web.session import WeakSecret, secret
 
     configure_logging()
     # A store that cannot be opened (a wrong URL, a cipher key that is not the store's)
-    # is said in one line before the server starts, not in a traceback at its start-up.
+    # is said in one line before the server starts, not in a traceback at its start-up;
+    # so is a session secret too short to sign with.
     _huikuan().close()
+    try:
+        secret()
+    except WeakSecret as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
     run(host, port)
 
 

@@ -214,10 +214,18 @@ def balance(account: Any) -> Decimal:
     return Decimal(account.outstanding - account.unapplied_credit)
 
 
-def movements(account: Any, after: date, through: date) -> list[tuple[date, str, str, Decimal]]:
-    """(day, kind, ref, amount) of every movement of :func:`balance` in the period,
-    from the account as it stood on ``through`` (payment = allocations + recoveries +
-    charges settled + credit left, so the sum of these is the change of the balance)."""
+def movements(account: Any, events: Any, after: date,
+              through: date) -> list[tuple[date, str, str, Decimal]]:
+    """(day, kind, ref, amount) of every movement of :func:`balance` in the period.
+
+    Invoices, credit notes, disputes credited and write-offs from the account as it
+    stood on ``through``; money in and its undoing from the account's ``events`` as
+    recorded (a bounce clears what its payment did from the state): a payment lowers the
+    balance by its amount, the parts that recovered money written off or settled fees
+    and interest (art. 561) raise it back, and a bounce raises it by what the payment
+    still held on invoices and as credit. So the lines add up to the change of the
+    balance whatever bounced when.
+    """
     found: list[tuple[date, str, str, Decimal]] = []
 
     def within(day: date | None) -> bool:
@@ -226,22 +234,19 @@ def movements(account: Any, after: date, through: date) -> list[tuple[date, str,
     for invoice in account.invoices.values():
         if within(invoice.issued_on):
             found.append((invoice.issued_on, "invoice", invoice.invoice_id, invoice.amount))
-    for payment in account.payments.values():
-        if within(payment.received_on):
-            found.append((payment.received_on, "payment", payment.payment_id, -payment.amount))
-            recovered = sum(payment.recovered.values(), ZERO)
-            settled = account.charge_settlements.get(payment.payment_id)
-            paid_charges = ZERO if settled is None else sum(
-                (*settled["fees"].values(), *settled["interest"].values()), ZERO)
-            bounced = payment.bounced_on is not None
-            if recovered and not bounced:
-                found.append((payment.received_on, "recovery", payment.payment_id, recovered))
-            if paid_charges and (settled is None or settled["bounced_on"] is None):
-                found.append((payment.received_on, "charges_settled", payment.payment_id,
-                              paid_charges))
-        if within(payment.bounced_on) and payment.bounced_on is not None:
-            found.append((payment.bounced_on, "payment_bounced", payment.payment_id,
-                          payment.amount))
+    for event in events:
+        name = type(event).__name__
+        if name == "PaymentReceived" and within(event.received_on):
+            found.append((event.received_on, "payment", event.payment_id, -event.amount))
+        elif name == "RecoveryReceived" and within(event.received_on):
+            found.append((event.received_on, "recovery", event.payment_id, event.amount))
+        elif name == "ChargesSettled" and within(event.settled_on):
+            paid = sum((Decimal(c["amount"]) for c in (*event.fees, *event.interest)), ZERO)
+            found.append((event.settled_on, "charges_settled", event.payment_id, paid))
+        elif name == "PaymentBounced" and within(event.bounced_on):
+            held = sum((Decimal(a["amount"]) for a in event.reversed_allocations), ZERO)
+            found.append((event.bounced_on, "payment_bounced", event.payment_id,
+                          held + event.unapplied_removed))
     for note in account.credit_notes.values():
         if within(note.issued_on):
             found.append((note.issued_on, "credit_note", note.credit_note_id, -note.amount))
@@ -256,16 +261,17 @@ def movements(account: Any, after: date, through: date) -> list[tuple[date, str,
     return sorted(found, key=lambda m: (m[0], m[1] != "invoice", m[2]))
 
 
-def statement_of(before: Any, end: Any, *, from_on: date, as_of: date,
+def statement_of(before: Any, end: Any, *, from_on: date, as_of: date, events: Any = (),
                  company: Company | None = None) -> Statement:
     """The statement from the account as of the day before ``from_on`` (``before``, None
-    when the customer was not yet registered) and as of ``as_of`` (``end``)."""
+    when the customer was not yet registered) and as of ``as_of`` (``end``), with the
+    account's ``events`` for the money that came in (:func:`movements`)."""
     currency = end.currency
     none = zero(currency)
     opening = (balance(before) if before is not None else ZERO) + none
     running = opening
     lines = []
-    for on, kind, ref, amount in movements(end, from_on - timedelta(days=1), as_of):
+    for on, kind, ref, amount in movements(end, events, from_on - timedelta(days=1), as_of):
         running += amount
         lines.append(StatementLine(on=on, kind=kind, ref=ref, amount=amount + none,
                                    balance=running))

@@ -138,34 +138,39 @@ def interest_waived(account: Any, invoice_id: str, on: date) -> Decimal:
                 if w["invoice_id"] == invoice_id and w["waived_on"] <= on), ZERO)
 
 
-def settled(account: Any, kind: str, ref: str, on: date) -> Decimal:
+def settled(account: Any, kind: str, ref: str, on: date | None) -> Decimal:
     """What payments settled of a fee (``kind`` "fees") or of an invoice's interest
-    ("interest") by ``on`` under art. 561's order, less what bounced by then."""
+    ("interest") by ``on`` under art. 561's order, less what bounced by then; with
+    ``on`` None, every settlement not bounced, whatever its date (what a new payment
+    must not settle again, even one dated earlier)."""
     return sum((s[kind].get(ref, ZERO) for s in account.charge_settlements.values()
-                if s["on"] <= on and (s["bounced_on"] is None or s["bounced_on"] > on)),
-               ZERO)
+                if (on is None and s["bounced_on"] is None)
+                or (on is not None and s["on"] <= on
+                and (s["bounced_on"] is None or s["bounced_on"] > on))), ZERO)
 
 
 def interest_owed(account: Any, invoice_id: str, on: date,
-                  rates: RateSchedule | None = None) -> Decimal:
+                  rates: RateSchedule | None = None, *, settled_ever: bool = False) -> Decimal:
     """Interest accrued on an invoice through ``on``, less what was waived and what
-    payments settled by then."""
+    payments settled by then (``settled_ever``: settled at any date, for a payment
+    deciding what it may still settle)."""
     owed = (interest_accrued(account, invoice_id, on, rates)
             - interest_waived(account, invoice_id, on)
-            - settled(account, "interest", invoice_id, on))
+            - settled(account, "interest", invoice_id, None if settled_ever else on))
     return max(owed, ZERO) + _zero(account.currency)
 
 
-def fees_owed(account: Any, on: date) -> list[dict[str, Any]]:
+def fees_owed(account: Any, on: date, *, settled_ever: bool = False) -> list[dict[str, Any]]:
     """The fees charged by ``on``, each with whether it was waived by then, what
-    payments settled of it (art. 561's order) and what is still owed."""
+    payments settled of it (art. 561's order; ``settled_ever``: at any date) and what
+    is still owed."""
     none = _zero(account.currency)
     shown = []
     for f in account.fees.values():
         if f["charged_on"] > on:
             continue
         waived = f["waived_on"] is not None and f["waived_on"] <= on
-        paid = settled(account, "fees", f["fee_id"], on) + none
+        paid = settled(account, "fees", f["fee_id"], None if settled_ever else on) + none
         shown.append({"fee_id": f["fee_id"], "amount": f["amount"] + none,
                       "stage": f["stage"], "charged_on": f["charged_on"], "waived": waived,
                       "waived_on": f["waived_on"] if waived else None, "settled": paid,

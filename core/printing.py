@@ -89,7 +89,8 @@ def statement_for(ledger: Ledger, host: PolicyHost, customer_id: str, as_of: dat
         before = ledger.account_as_of(customer_id, start - timedelta(days=1))
     except NotFound:
         before = None
-    return statement_of(before, end, from_on=start, as_of=as_of,
+    events = list(ledger.events.get(account_id(customer_id)))
+    return statement_of(before, end, from_on=start, as_of=as_of, events=events,
                         company=company_of(host.settings))
 
 

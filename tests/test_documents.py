@@ -342,3 +342,66 @@ def test_the_policy_issues_a_statement_every_few_months_to_customers_owing_money
     queued = ledger.account("C-ZH").messages["statement-auto-2026-06-30"]
     assert (queued.kind, queued.channel, queued.recipient) == ("statement", "email",
                                                               "ap@c-zh.example")
+
+
+def test_a_statements_lines_add_up_to_its_closing_balance_whatever_bounced_when(
+        ledger, settings_env):
+    from huikuan.core.commands import (
+        BouncePayment,
+        IssueCreditNote,
+        ReceivePayment,
+        WriteOff,
+    )
+    from huikuan.core.printing import statement_for
+
+    shipped = load_settings(REPO / "plugins.toml", env=settings_env)
+    host = PolicyHost(Settings(sections={
+        **shipped.sections, "interest": {"enabled": True, "annual_rate": "0.0365",
+                                         "settle": "costs_interest_principal"},
+        "escalation": {**shipped.section("escalation"), "steps": STEPS}},
+        env=settings_env), load_entry_points=False)
+    ledger.register_customer(RegisterCustomer(
+        customer_id="C-S", name="华北贸易有限公司", currency="CNY",
+        registered_on=date(2025, 12, 1), contacts=[{"name": "AP", "email": "ap@s.example"}]))
+    for invoice_id, amount in (("I-1", "10000.00"), ("I-2", "5000.00")):
+        ledger.execute("C-S", invoice(invoice_id, amount, date(2026, 1, 1)))
+    DailyCycle(ledger, host).run(date(2026, 2, 5))  # a fee and interest to settle
+    facts = [
+        ReceivePayment(payment_id="P-1", amount="2000.00", currency="CNY",
+                       received_on=date(2026, 2, 10)),                 # art. 561 first
+        WriteOff(invoice_id="I-2", amount="1000.00", written_off_on=date(2026, 2, 12),
+                 reason="部分核销"),
+        ReceivePayment(payment_id="P-2", amount="4500.00", currency="CNY",
+                       received_on=date(2026, 2, 15),
+                       allocations=[{"invoice_id": "I-2", "amount": "4500.00"}]),  # recovers
+        IssueCreditNote(credit_note_id="CN-1", invoice_id="I-1", amount="100.00",
+                        issued_on=date(2026, 2, 20)),
+        BouncePayment(payment_id="P-1", bounced_on=date(2026, 3, 5)),
+        BouncePayment(payment_id="P-2", bounced_on=date(2026, 4, 2)),
+    ]
+    for fact in facts:
+        ledger.execute("C-S", fact)
+    for start, end in ((date(2026, 1, 1), date(2026, 4, 30)),
+                       (date(2026, 2, 11), date(2026, 3, 31)),
+                       (date(2026, 3, 1), date(2026, 4, 30))):
+        drawn = statement_for(ledger, host, "C-S", end, start)
+        assert drawn.opening_balance + sum(x.amount for x in drawn.lines) \
+            == drawn.closing_balance, (start, end, drawn.lines)
+        view = ledger.account_as_of("C-S", end)
+        assert drawn.closing_balance == view.outstanding - view.unapplied_credit
+
+
+def test_a_spreadsheet_never_runs_a_name_that_looks_like_a_formula():
+    from huikuan.adapters.api.documents import _csv, _xlsx
+
+    figures = {"customer_id": "C-X", "customer_name": '=HYPERLINK("http://x.example","c")',
+               "currency": "CNY", "from_on": "2026-01-01", "as_of": "2026-03-31",
+               "opening_balance": "0.00", "closing_balance": "10.00",
+               "lines": [{"on": "2026-01-02", "kind": "invoice", "ref": "@SUM(A1)",
+                          "amount": "10.00", "balance": "10.00"}],
+               "open_items": [], "unapplied_credit": "0.00", "interest": "0.00",
+               "fees": "0.00"}
+    book = load_workbook(io.BytesIO(_xlsx(figures)))
+    cells = [c for row in book["Statement"].iter_rows() for c in row if c.value]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert "'@SUM(A1)" in _csv(figures)

@@ -222,3 +222,26 @@ def test_an_unknown_settle_order_is_refused_at_start(tmp_path):
     bad.write_text('[interest]\nenabled = true\nsettle = "interest_first"\n', encoding="utf-8")
     with pytest.raises(SettingsError, match="settle"):
         load_settings(bad, env={})
+
+
+def test_a_payment_dated_earlier_never_settles_a_charge_paid_already(ledger, settings_env):
+    from huikuan.core.interest import charges
+
+    host = policy_with(settings_env, settle="costs_interest_principal")
+    ledger.register_customer(RegisterCustomer(
+        customer_id="C-3", name="华南贸易有限公司", currency="CNY",
+        registered_on=date(2026, 1, 1), contacts=[{"name": "财务", "email": "ap@c.example"}]))
+    ledger.execute("C-3", invoice("I-1", "10000.00", date(2026, 1, 1)))
+    DailyCycle(ledger, host).run(date(2026, 2, 5))  # the notice's fee 50.00
+    # 20 Feb: the fee and 20 days' interest (20.00) are settled first.
+    ledger.execute("C-3", ReceivePayment(payment_id="P-1", amount="1000.00", currency="CNY",
+                                         received_on=date(2026, 2, 20)))
+    # Recorded later, dated 10 Feb: the fee is paid (by P-1), and of the 10.00 owed that
+    # day P-1 paid more already: it all goes to principal.
+    ledger.execute("C-3", ReceivePayment(payment_id="P-2", amount="1000.00", currency="CNY",
+                                         received_on=date(2026, 2, 10)))
+    account = ledger.account("C-3")
+    assert account.invoices["I-1"].open_amount == Decimal("8070.00")
+    assert [e.payment_id for e in ledger.events.get(account_id("C-3"))
+            if isinstance(e, Account.ChargesSettled)] == ["P-1"]
+    assert charges(account, date(2026, 2, 20))["fees"] == Decimal("0.00")

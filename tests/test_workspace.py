@@ -229,10 +229,24 @@ def test_a_phone_shows_the_customer_without_scrolling_sideways(browser: Browser,
     context.close()
 
 
+def _form_sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.Response:
+    """Sign in as the page does: the form's token and its cookie, then the POST."""
+    form = client.get("/app/login")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)
+    # The cookies are Secure: a client other than a browser sends them over plain HTTP
+    # to loopback only when told.
+    client.cookies.set("huikuan_login", form.cookies["huikuan_login"])
+    return client.post("/app/login", data={"name": name, "password": password,
+                                           "csrf": token})
+
+
 def test_forms_need_the_sessions_csrf_token_and_sign_out_ends_the_session(
         desk: Server) -> None:
     with httpx.Client(base_url=desk.url) as client:
-        done = client.post("/app/login", data={"name": "li.wei", "password": PASSWORD})
+        # Signing in needs the sign-in form's own token (no other site signs a person in).
+        assert client.post("/app/login", data={"name": "li.wei", "password": PASSWORD}
+                           ).status_code == 403
+        done = _form_sign_in(client, "li.wei")
         assert done.status_code == 303
         client.cookies.set("huikuan_session", done.cookies["huikuan_session"])
         page = client.get("/app/worklist")
@@ -277,6 +291,19 @@ def test_people_are_on_the_audited_user_ring_and_no_feed_shows_a_hash(desk: Serv
     # A person disabled cannot sign in any more.
     _cli(env, "users", "create", "temp.hand", "--role", "collector", stdin=PASSWORD + "\n")
     _cli(env, "users", "disable", "temp.hand")
-    refused = httpx.post(f"{desk.url}/app/login",
-                         data={"name": "temp.hand", "password": PASSWORD})
-    assert refused.status_code == 401
+    with httpx.Client(base_url=desk.url) as client:
+        assert _form_sign_in(client, "temp.hand").status_code == 401
+
+
+def test_a_new_password_ends_the_sessions_opened_with_the_old_one(desk: Server) -> None:
+    env = _env_of(desk)
+    _cli(env, "users", "create", "temp.pass", "--role", "collector", stdin=PASSWORD + "\n")
+    with httpx.Client(base_url=desk.url) as client:
+        done = _form_sign_in(client, "temp.pass")
+        client.cookies.set("huikuan_session", done.cookies["huikuan_session"])
+        assert client.get("/app/worklist").status_code == 200
+        _cli(env, "users", "password", "temp.pass", stdin="another long password\n")
+        assert client.get("/app/worklist").status_code == 302
+        # A cookie that is not one (not even ASCII) is no session, never an error.
+        client.cookies.set("huikuan_session", "a|1|n|m|%C3%A9")  # é, percent-encoded
+        assert client.get("/app/worklist").status_code == 302

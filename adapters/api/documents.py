@@ -27,6 +27,7 @@ from huikuan.adapters.api.routing import answer, operation
 from huikuan.core import case_commands as cc
 from huikuan.core import commands as c
 from huikuan.core.account import Account
+from huikuan.core.account.statements import dispute_id
 from huikuan.core.cycle import queue_statement
 from huikuan.core.documents import Statement, company_of, recorded, statement_from
 from huikuan.core.errors import InvalidCommand, NotFound
@@ -79,19 +80,25 @@ def _respond(request: Request[Any, Any, Any], statement: Statement, form: str,
         "Content-Disposition": f'attachment; filename="{name}.{form}"'})
 
 
+def _text(value: str) -> str:
+    """Text a spreadsheet shows as text: one that begins like a formula (= + - @) is
+    quoted, so a name such as ``=HYPERLINK(…)`` is never run in Excel."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
 def _csv(figures: dict[str, Any]) -> str:
     out = io.StringIO()
     write = csv.writer(out, lineterminator="\n").writerow
     write(["section", "date", "entry", "reference", "amount", "balance"])
     write(["opening", figures["from_on"], "", "", "", figures["opening_balance"]])
     for x in figures["lines"]:
-        write(["movement", x["on"], x["kind"], x["ref"], x["amount"], x["balance"]])
+        write(["movement", x["on"], x["kind"], _text(x["ref"]), x["amount"], x["balance"]])
     write(["closing", figures["as_of"], "", "", "", figures["closing_balance"]])
     write([])
     write(["open_item", "due_on", "class", "invoice_id", "open_amount", "disputed",
            "days_overdue", "interest"])
     for o in figures["open_items"]:
-        write(["open_item", o["due_on"], o["class"], o["invoice_id"], o["open_amount"],
+        write(["open_item", o["due_on"], o["class"], _text(o["invoice_id"]), o["open_amount"],
                o["disputed"], o["days_overdue"], o["interest"]])
     return out.getvalue()
 
@@ -105,21 +112,23 @@ def _xlsx(figures: dict[str, Any]) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "Statement"
-    sheet.append(["customer", figures["customer_id"], figures["customer_name"]])
+    sheet.append(["customer", _text(figures["customer_id"]),
+                  _text(figures["customer_name"])])
     sheet.append(["currency", figures["currency"]])
     sheet.append(["from", date.fromisoformat(figures["from_on"]), "as of",
                   date.fromisoformat(figures["as_of"])])
     sheet.append(["opening balance", Decimal(figures["opening_balance"])])
     sheet.append(["date", "entry", "reference", "amount", "balance"])
     for x in figures["lines"]:
-        sheet.append([date.fromisoformat(x["on"]), x["kind"], x["ref"], Decimal(x["amount"]),
+        sheet.append([date.fromisoformat(x["on"]), x["kind"], _text(x["ref"]),
+                      Decimal(x["amount"]),
                       Decimal(x["balance"])])
     sheet.append(["closing balance", Decimal(figures["closing_balance"])])
     items = book.create_sheet("Open items")
     items.append(["invoice", "issued", "due", "amount", "open", "disputed", "days overdue",
                   "class", "interest"])
     for o in figures["open_items"]:
-        items.append([o["invoice_id"], date.fromisoformat(o["issued_on"]),
+        items.append([_text(o["invoice_id"]), date.fromisoformat(o["issued_on"]),
                       date.fromisoformat(o["due_on"]), Decimal(o["amount"]),
                       Decimal(o["open_amount"]), Decimal(o["disputed"]),
                       int(o["days_overdue"]), o["class"], Decimal(o["interest"])])
@@ -251,7 +260,7 @@ def confirm_statement(request: Request[Any, Any, Any], customer_id: FromPath[str
     return Response(answer(StatementConfirmedAnswer, {
         "customer_id": customer_id, **command.model_dump(),
         "confirmed_invoice_ids": kept["confirmed_invoice_ids"],
-        "dispute_ids": [f"{statement_id}-{d['invoice_id']}" for d in kept["differences"]]}),
+        "dispute_ids": [dispute_id(statement_id, d["invoice_id"]) for d in kept["differences"]]}),
         status_code=201 if outcome.recorded else 200)
 
 

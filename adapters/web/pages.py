@@ -10,6 +10,8 @@ is the one the PDFs embed, served from here).
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -24,7 +26,15 @@ from pydantic import ValidationError
 
 from huikuan.adapters.api.access import MANAGERS, MAY, services
 from huikuan.adapters.api.casework import collector_max_days
-from huikuan.adapters.web.session import COOKIE, LIFETIME, Brake, open_session, session_of
+from huikuan.adapters.web.session import (
+    COOKIE,
+    LIFETIME,
+    Brake,
+    login_token,
+    open_session,
+    password_mark,
+    session_of,
+)
 from huikuan.adapters.web.words import term, words
 from huikuan.core import case_commands as cc
 from huikuan.core import commands as c
@@ -37,6 +47,7 @@ from huikuan.projections.customers import CustomerFilter
 from huikuan.projections.queries import BUCKETS
 
 log = structlog.get_logger("huikuan.web")
+LOGIN_COOKIE = "huikuan_login"
 BRAKE = Brake()
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -47,12 +58,15 @@ def _key(request: Request[Any, Any, Any]) -> bytes:
 
 
 def _who(request: Request[Any, Any, Any]) -> tuple[User, str] | None:
-    """The person signed in and their CSRF token, or None."""
+    """The person signed in and their CSRF token, or None (no session, an expired one,
+    a person disabled, or a password changed since the session began)."""
     session = session_of(request.cookies.get(COOKIE), _key(request))
     if session is None:
         return None
     person = user(services(request).ledger, session.name)
-    return (person, session.csrf(_key(request))) if person is not None else None
+    if person is None or password_mark(person.password_hash) != session.keyed_to:
+        return None
+    return person, session.csrf(_key(request))
 
 
 def _today(request: Request[Any, Any, Any]) -> date:
@@ -78,29 +92,47 @@ def home() -> Redirect:
     return Redirect("/app/worklist")
 
 
+def _login_form(request: Request[Any, Any, Any], status: int = 200,
+                **context: Any) -> Template:
+    """The sign-in page with a CSRF token of its own, bound to a cookie (no site but
+    this one can sign a person in as someone else)."""
+    nonce = secrets.token_hex(12)
+    page = _page(request, "login", None, status=status,
+                 login_token=login_token(_key(request), nonce), **context)
+    page.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, path="/app", httponly=True,
+                    secure=True, samesite="strict")
+    return page
+
+
 @get("/login", sync_to_thread=False)
 def login_page(request: Request[Any, Any, Any]) -> Template:
-    return _page(request, "login", None)
+    return _login_form(request)
 
 
 @post("/login", sync_to_thread=True, status_code=303)
 def login(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     name = str(data.get("name", "")).strip()
-    if BRAKE.held(name):
-        log.warning("signin.held", user=name, client=request.client.host
-                    if request.client else None)
-        return _page(request, "login", None, status=429, error="held", name=name)
+    client = request.client.host if request.client else None
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not hmac.compare_digest(
+            login_token(_key(request), nonce).encode(),
+            str(data.get("csrf", "")).encode("utf-8", "replace")):
+        log.warning("signin.csrf_refused", client=client)
+        return _login_form(request, status=403, error="bad_sign_in", name=name)
+    if not BRAKE.attempt(name):
+        log.warning("signin.held", user=name, client=client)
+        return _login_form(request, status=429, error="held", name=name)
     person = sign_in(services(request).ledger, name, str(data.get("password", "")))
     if person is None:
-        BRAKE.failed(name)
-        log.warning("signin.failed", user=name, client=request.client.host
-                    if request.client else None)
-        return _page(request, "login", None, status=401, error="bad_sign_in", name=name)
+        log.warning("signin.failed", user=name, client=client)
+        return _login_form(request, status=401, error="bad_sign_in", name=name)
     BRAKE.passed(name)
     log.info("signin", user=name)
     response: Response[Any] = Redirect("/app/worklist", status_code=303)
-    response.set_cookie(COOKIE, open_session(name, _key(request)), max_age=LIFETIME,
-                        path="/app", httponly=True, secure=True, samesite="strict")
+    response.set_cookie(COOKIE, open_session(name, person.password_hash, _key(request)),
+                        max_age=LIFETIME, path="/app", httponly=True, secure=True,
+                        samesite="strict")
+    response.delete_cookie(LOGIN_COOKIE, path="/app")
     return response
 
 

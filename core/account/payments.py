@@ -198,7 +198,9 @@ class Payments(AccountState):
 
         remaining = amount
         fees = []
-        for fee in sorted(fees_owed(self, received_on),
+        # What is owed on the payment's day, less what any payment not bounced settled,
+        # whatever its date: a payment dated earlier never settles a charge again.
+        for fee in sorted(fees_owed(self, received_on, settled_ever=True),
                           key=lambda f: (f["charged_on"], f["fee_id"])):
             take = min(fee["owed"], remaining)
             if take > 0:
@@ -207,7 +209,8 @@ class Payments(AccountState):
         interest = []
         for invoice in sorted(self.invoices.values(),
                               key=lambda i: (i.due_on, i.issued_on, i.invoice_id)):
-            take = min(interest_owed(self, invoice.invoice_id, received_on), remaining)
+            take = min(interest_owed(self, invoice.invoice_id, received_on, settled_ever=True),
+                       remaining)
             if take > 0:
                 interest.append({"invoice_id": invoice.invoice_id, "amount": take})
                 remaining -= take

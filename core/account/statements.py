@@ -10,12 +10,28 @@ deadline.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Any
 
 from huikuan.core.account.events import Fact
 from huikuan.core.account.state import AccountState
 from huikuan.core.errors import Conflict, DomainError, InvalidCommand, NotFound
+
+MAX_ID = 64
+
+
+def fitted_id(text: str) -> str:
+    """An id made from others, within the 64 characters every id may have: cut, with a
+    digest of the whole to keep it unique, when it would be longer."""
+    if len(text) <= MAX_ID:
+        return text
+    return f"{text[:MAX_ID - 13]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def dispute_id(statement_id: str, invoice_id: str) -> str:
+    """The dispute a difference stated on a statement's confirmation raises."""
+    return fitted_id(f"{statement_id}-{invoice_id}")
 
 
 class Statements(AccountState):
@@ -139,11 +155,11 @@ class Statements(AccountState):
         if confirmed:
             account.acknowledge_debt(acknowledged_on=confirmed_on, invoice_ids=confirmed,
                                   document_ref=document_ref or f"statement {statement_id}",
-                                  acknowledgment_id=f"{statement_id}-confirmed")
+                                  acknowledgment_id=fitted_id(f"{statement_id}-confirmed"))
         for n, difference in enumerate(stated):
             try:
                 account.raise_dispute(
-                    dispute_id=f"{statement_id}-{difference['invoice_id']}",
+                    dispute_id=dispute_id(statement_id, difference["invoice_id"]),
                     invoice_id=difference["invoice_id"], amount=difference["amount"],
                     raised_on=confirmed_on,
                     reason=difference["note"] or f"difference stated on statement {statement_id}")
