@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -62,7 +64,9 @@ def _distribution(entry_point: metadata.EntryPoint) -> str | None:
     return entry_point.dist.name if entry_point.dist else None
 
 
+@functools.cache
 def huikuan_version() -> str:
+    # Read once: each decision names it, and reading a package's metadata parses a file.
     try:
         return metadata.version("huikuan")
     except metadata.PackageNotFoundError:  # running from a source tree
@@ -222,12 +226,33 @@ class PolicyHost:
         return found[0] if found else None
 
 
+# The views last made, by the account object they were made of: an account changes only
+# by an event, which moves its version, so a view of the same object at the same version
+# is the same view (the cycle asks for one several times between two decisions).
+_VIEWS: OrderedDict[int, tuple[Any, int, AccountView]] = OrderedDict()
+_VIEWS_LOCK = threading.Lock()
+
+
 def view_of(account: Any) -> AccountView:
     """The read-only view of an account that plugins are given.
 
     The account's words (stage, class, grade, kind…) are passed on as they are: the
     aggregate records only those of :mod:`huikuan.core.vocabulary`.
     """
+    with _VIEWS_LOCK:
+        made = _VIEWS.get(id(account))
+    if made is not None and made[0] is account and made[1] == account.version:
+        return made[2]
+    view = _view_of(account)
+    with _VIEWS_LOCK:
+        _VIEWS[id(account)] = (account, account.version, view)
+        _VIEWS.move_to_end(id(account))
+        while len(_VIEWS) > 16:
+            _VIEWS.popitem(last=False)
+    return view
+
+
+def _view_of(account: Any) -> AccountView:
     from huikuan.core.plugin import (
         CaseView,
         ContactView,

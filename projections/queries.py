@@ -26,7 +26,8 @@ from huikuan.core.interest import charges
 from huikuan.core.ledger import Ledger, event_data, master_answer, recorded
 from huikuan.core.money import zero
 from huikuan.core.plugin import CreditPosition
-from huikuan.core.worklist import queue
+from huikuan.core.worklist import Asked, queue
+from huikuan.projections import due_moves
 from huikuan.projections.casefile import proposal, shown, shown_of
 from huikuan.projections.customers import (
     MAX_LIMIT,
@@ -108,6 +109,8 @@ class Views:
         # one plugins.toml sets), never the server's date.
         self.today = today or (lambda: company_today({}))
         self.db: ViewDatabase = self.projector.db
+        # The plugins' worklist answers for dates with no decided queue (core.worklist).
+        self.asked = Asked()
         # A connection per thread: the API answers many reads at once.
         self._local = threading.local()
         self._connections: list[Any] = []
@@ -190,18 +193,24 @@ class Views:
             raise ValueError(msg)
         moved = self._q("SELECT MAX(on_date) FROM hk_movements")[0][0]
         classed = self._q("SELECT MAX(on_date) FROM hk_class_changes")[0][0]
-        if moved is not None and moved > as_of.isoformat():
+        # No class recorded by a cycle after as_of: each invoice's class then is its
+        # schedule's, or the one the cycle recorded last (core.classes).
+        classes_known = classed is None or classed <= as_of.isoformat()
+        if group_by in ("collector", "currency") or (group_by == "class" and classes_known):
+            path = "due_moves"  # open by due date as of any day, a few thousand rows
+        elif moved is not None and moved > as_of.isoformat():
             path = "movements"  # money moved after as_of: sum what had moved by then
-        elif group_by != "customer" and (classed is None or classed <= as_of.isoformat()):
+        elif group_by != "customer" and classes_known:
             path = "summary"  # open now is open then, and so are the classes
         else:
             path = "invoices"
         return self._aging(as_of, group_by, path)
 
     def _aging(self, as_of: date, group_by: str, path: str) -> dict[str, Any]:
-        """Aging by one of three equivalent routes (tests compare them): summing the
+        """Aging by one of four equivalent routes (tests compare them): summing the
         movements up to ``as_of`` (any date), the open invoice rows (when nothing has
-        moved since), or ``hk_open_by_due`` (nor been classified since; not per customer).
+        moved since), ``hk_open_by_due`` (nor been classified since; not per customer),
+        or ``hk_due_moves`` (any date; by class when nothing was classified since).
         """
         edges = [as_of - timedelta(days=d) for d in (0, 30, 60, 90, 180, 365)]
         case = "CASE " + " ".join(
@@ -209,6 +218,14 @@ class Views:
         ) + " ELSE '365+' END"
         key = GROUPS[group_by]
         params: list[Any] = []
+        if path == "due_moves":
+            found = due_moves.open_by_due_on(self.db, self.conn, as_of.isoformat(),
+                                             "class" if group_by == "class" else group_by)
+            return _aging_answer(as_of, group_by, [
+                (classes.class_from_code(key, date.fromisoformat(due_on), as_of)
+                 if group_by == "class" else key, currency,
+                 bucket_of(date.fromisoformat(due_on), as_of), amount)
+                for key, currency, due_on, amount in found])
         if path == "summary" and group_by == "class":
             found = self._q("""SELECT class, currency, due_on, SUM(open_minor)
                 FROM hk_open_by_due WHERE open_minor <> 0 GROUP BY 1, 2, 3""")
@@ -387,6 +404,23 @@ class Views:
                      lambda account, view: decisions.worklist_priority(account, view, day),
                      day, limit)
 
+    def open_account_versions(self, collector: str | None) -> list[tuple[UUID, int]]:
+        """(account id, version) of the accounts (of ``collector``, or all) with an
+        invoice still open, as these views hold them."""
+        where, params = ("WHERE a.collector = ?", (collector,)) if collector else ("", ())
+        rows = self._q(
+            "SELECT account_id, version FROM hk_accounts a " + where
+            + (" AND " if where else " WHERE ")
+            + "EXISTS (SELECT 1 FROM hk_invoices i WHERE i.customer_id = a.customer_id "
+              "AND i.open_minor > 0)", params)
+        return [(UUID(account_id), int(version)) for account_id, version in rows]
+
+    def accounts_by_id(self, ids: Iterable[UUID]) -> Iterator[Account]:
+        """The accounts named, as they stand."""
+        for account_id in ids:
+            account: Account = self.ledger.get(account_id)
+            yield account
+
     def accounts_with_open_money(self, collector: str | None) -> Iterator[Account]:
         """The accounts (of ``collector``, or all) with an invoice still open."""
         where, params = ("WHERE a.collector = ?", (collector,)) if collector else ("", ())
@@ -462,14 +496,15 @@ class Views:
     # ---- KPIs
 
     def receivables(self, as_of: date, not_due_only: bool = False) -> dict[str, Decimal]:
-        """Open receivables per currency at the end of ``as_of`` (optionally not yet due)."""
-        extra = " AND i.due_on >= ?" if not_due_only else ""
-        params = (as_of.isoformat(), as_of.isoformat()) if not_due_only else (as_of.isoformat(),)
-        rows = self._q(
-            "SELECT i.currency, SUM(m.delta_minor) FROM hk_movements m JOIN hk_invoices i "
-            "ON i.customer_id = m.customer_id AND i.invoice_id = m.invoice_id "
-            f"WHERE m.on_date <= ?{extra} GROUP BY i.currency", params)
-        return {c: from_minor(int(v), c) for c, v in rows}
+        """Open receivables per currency at the end of ``as_of`` (optionally not yet due),
+        from ``hk_due_moves`` (a few thousand rows, not every movement)."""
+        day = as_of.isoformat()
+        found = dict.fromkeys(due_moves.currencies_moved(self.db, self.conn, day), 0)
+        for _, currency, due_on, amount in due_moves.open_by_due_on(
+                self.db, self.conn, day, "currency"):
+            if not not_due_only or due_on >= day:
+                found[currency] = found.get(currency, 0) + int(amount)
+        return {c: from_minor(v, c) for c, v in found.items()}
 
     def kpis(self, start: date, end: date) -> dict[str, Any]:
         """DSO, best possible DSO, ADD, CEI and promise-kept rate for ``start``–``end``.

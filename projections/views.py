@@ -33,6 +33,9 @@ Tables (amounts are integers in the currency's minor unit):
   sums a few thousand rows however many invoices there are (an invoice with a
   schedule counts under its schedule written relative to its due date, the same for
   every invoice under one policy, and the class is read off it for the date asked);
+- ``hk_due_moves``: the same sums split by the day the money moved, so aging by
+  collector, currency or class on any date reads a few thousand rows too
+  (``projections.due_moves``);
 - ``hk_results``: what each collector's work brought, a row a fact, with the account's
   collector and stage when it was recorded: payments received (and bounces, against the
   payment they undo), contacts logged, promises made, kept and broken (projections.kpis);
@@ -73,6 +76,7 @@ from huikuan.core.ledger import Ledger, project
 from huikuan.core.money import minor_units
 from huikuan.core.plugin import AccountView
 from huikuan.core.policy import view_of
+from huikuan.projections import due_moves
 from huikuan.projections.casefile import CASE_FILE_EVENTS, case_file_row, cost_row
 from huikuan.projections.db import ViewDatabase
 from huikuan.projections.kpis import result_row
@@ -84,8 +88,8 @@ TRACKING_NAME = "views"
 # The shape of the tables below. Views built by an older huikuan are thrown away and
 # folded again from the events when it changes: they are derived, never the record.
 # 4: class schedules, recoveries, the customer list; 5: hk_costs, hk_case_files;
-# 6: hk_results.
-SCHEMA_VERSION = "6"
+# 6: hk_results; 7: hk_due_moves.
+SCHEMA_VERSION = "7"
 # In hk_accounts.review_from: review at the next cycle; review only when a fact comes.
 REVIEW_NOW, REVIEW_NEVER = "", "9999-12-31"
 
@@ -93,6 +97,7 @@ TABLES = (
     "hk_tracking", "hk_meta", "hk_accounts", "hk_invoices", "hk_movements",
     "hk_class_changes", "hk_class_schedule", "hk_recoveries", "hk_messages", "hk_promises",
     "hk_worklist", "hk_open_by_due", "hk_costs", "hk_case_files", "hk_results",
+    "hk_due_moves", "hk_currencies",
 )
 
 DDL = [
@@ -170,6 +175,7 @@ DDL = [
     """CREATE TABLE IF NOT EXISTS hk_case_files (
         customer_id TEXT PRIMARY KEY, pauses TEXT NOT NULL, cases TEXT NOT NULL,
         guarantees TEXT NOT NULL)""",
+    *due_moves.DDL,
 ]
 
 
@@ -213,6 +219,7 @@ class _Batch:
     results: list[tuple[Any, ...]] = field(default_factory=list)
     last_cycle: date | None = None
     refresh_for: date | None = None  # a cycle that reviewed every account: rank them all
+    after: int = 0  # the position before the batch
 
 
 class Projector:
@@ -395,7 +402,7 @@ class Projector:
     # ---- one batch
 
     def _apply(self, position: int, rows: Sequence[Any]) -> None:
-        batch = _Batch()
+        batch = _Batch(after=position)
         cycle_date = self._meta_date(self._conn, "last_cycle")
         for row in rows:
             event = self.ledger.mapper.to_domain_event(row)
@@ -547,11 +554,15 @@ class Projector:
         whole_promises: list[tuple[str]] = []
         case_files = [case_file_row(t.account) for t in batch.accounts.values() if t.case_file]
         # hk_open_by_due moves by what the rewritten rows count, less what they counted.
-        open_by_due = self._open_before(cur, [t.account.customer_id
-                                              for t in batch.accounts.values()])
+        customers = [t.account.customer_id for t in batch.accounts.values()]
+        open_by_due = self._open_before(cur, customers)
+        keys_before = due_moves.keys_before(self.db, cur, customers)
+        keys_after: dict[tuple[str, str], due_moves.Key] = {}
+        collectors: dict[str, str] = {}
         for touched in batch.accounts.values():
             account = touched.account
             customer, c = account.customer_id, account.currency
+            collectors[customer] = account.collector or ""
             view = view_of(account)
             account_rows.append((
                 customer, str(account.id),
@@ -596,6 +607,8 @@ class Projector:
                     to_minor(invoice.recovered, c),
                     json.dumps([[on.isoformat(), cls] for on, cls in steps]) if steps else None,
                     class_key, settled.isoformat() if settled else None, deadline))
+                keys_after[(customer, invoice.invoice_id)] = (
+                    account.collector or "", c, class_key, invoice.due_on.isoformat())
                 if open_minor:
                     key = (account.collector or "", c, class_key, invoice.due_on.isoformat())
                     open_by_due[key] = open_by_due.get(key, 0) + open_minor
@@ -645,6 +658,8 @@ class Projector:
         db.executemany(cur, "DELETE FROM hk_open_by_due WHERE collector = ? AND currency = ? "
                        "AND class = ? AND due_on = ? AND open_minor = 0",
                        [key[:4] for key in changes])
+        due_moves.write(db, cur, due_moves.changes(db, cur, keys_before, keys_after, collectors,
+                                                   batch.movements, batch.after))
 
     def _open_before(self, cur: Any, customers: list[str]) -> dict[tuple[str, ...], int]:
         """What the accounts about to be rewritten count in ``hk_open_by_due`` now, as

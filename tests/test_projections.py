@@ -329,9 +329,10 @@ def test_the_three_routes_to_aging_agree(ledger, policy, views):
     for as_of in (later, later + timedelta(days=40), later + timedelta(days=400)):
         for group_by in ("collector", "currency", "class"):
             routes = {path: views._aging(as_of, group_by, path)
-                      for path in ("summary", "invoices", "movements")}
+                      for path in ("summary", "invoices", "movements", "due_moves")}
             assert routes["summary"]["rows"], group_by
             assert routes["summary"] == routes["invoices"] == routes["movements"], group_by
+            assert routes["due_moves"] == routes["movements"], group_by
     # And the summary is kept as a rebuild from scratch would make it.
     live = tables(views)["hk_open_by_due"]
     views.projector.rebuild(batch_size=7)
@@ -362,3 +363,54 @@ def test_the_worklist_for_another_date_is_the_plugins_answer_for_that_date(
     recorded = {r["customer_id"]: r["priority"] for r in views.worklist("li.wei")}
     assert {r["customer_id"]: r["priority"] for r in queue} != recorded  # later, more urgent
     assert worklist(views, policy, "li.wei", later, 1, today) == queue[:1]
+
+
+def test_before_any_cycle_the_plugins_queue_is_asked_again_only_for_accounts_that_changed(
+        ledger, policy, views):
+    from huikuan.core.worklist import rank, worklist
+
+    portfolio.build(ledger)
+    views.fresh()
+    today = date(2026, 3, 20)
+    loaded: list[str] = []
+    load = views.accounts_by_id
+
+    def counted(ids):
+        for account in load(ids):
+            loaded.append(account.customer_id)
+            yield account
+
+    views.accounts_by_id = counted  # type: ignore[method-assign]
+    first = worklist(views, policy, None, None, None, today)
+    assert first == rank(views.accounts_with_open_money(None), policy, today)
+    assert first and len(loaded) == len({r["customer_id"] for r in first})
+    # The same look again asks nothing: no account changed.
+    loaded.clear()
+    assert worklist(views, policy, None, None, None, today) == first
+    assert worklist(views, policy, "li.wei", None, 1, today) == \
+        rank(views.accounts_with_open_money("li.wei"), policy, today, 1)
+    assert loaded == []
+    # A payment changes one account: only it is asked again, and the queue follows it.
+    paid = first[0]["customer_id"]
+    account = ledger.account(paid)
+    ledger.execute(paid, ReceivePayment(payment_id="P-asked", currency=account.currency,
+                                        amount=account.outstanding / 2, received_on=today))
+    views.fresh()
+    again = worklist(views, policy, None, None, None, today)
+    assert loaded == [paid]
+    assert again == rank(views.accounts_with_open_money(None), policy, today)
+    assert again != first
+    # Paid up, it leaves the queue without being asked.
+    loaded.clear()
+    ledger.execute(paid, ReceivePayment(payment_id="P-rest", currency=account.currency,
+                                        amount=ledger.account(paid).outstanding,
+                                        received_on=today))
+    views.fresh()
+    assert paid not in {r["customer_id"] for r in worklist(views, policy, None, None, None,
+                                                          today)}
+    assert loaded == []
+    # Another date is asked afresh.
+    loaded.clear()
+    later = worklist(views, policy, None, date(2026, 5, 1), None, today)
+    assert later == rank(views.accounts_with_open_money(None), policy, date(2026, 5, 1))
+    assert len(loaded) == len(views.open_account_versions(None))
