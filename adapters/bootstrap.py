@@ -85,6 +85,8 @@ class Huikuan:
         self.env = env
         self.plugins = plugins
         self._given_host = host
+        self.database_url: str | None = None
+        """The store's URL when given apart from ``env`` (bootstrap's ``database_url``)."""
         # Facts recorded through this ledger are decided for by the policy at once.
         ledger.decide_after_facts = self._decide_after_facts
         # The kinds of fact that need a reason, read when a fact is recorded.
@@ -120,11 +122,21 @@ class Huikuan:
     def cycle(self) -> DailyCycle:
         """The daily collection cycle, reviewing the accounts the views say are due; one
         at a time on the store across processes (a lock in the store)."""
+        from huikuan.adapters.cycle_processes import ProcessHelpers, processes_from
         from huikuan.adapters.locks import cycle_lock
         from huikuan.core.cycle import DailyCycle
 
+        helpers = None
+        name = self.ledger.env.get("SQLITE_DBNAME", "")
+        # Other processes can open the same store and policy: not a database in this
+        # process's memory, nor a policy a caller built (a test's own plugins).
+        if self._given_host is None and name != ":memory:" and "memory" not in name:
+            env = dict(self.env)
+            if self.database_url:
+                env["HUIKUAN_DATABASE_URL"] = self.database_url
+            helpers = ProcessHelpers(env, self.plugins, processes_from(self.env))
         return DailyCycle(self.ledger, self.host, self.views,
-                          lock=cycle_lock(self.ledger.env))
+                          lock=cycle_lock(self.ledger.env), helpers=helpers)
 
     @part
     def dispatcher(self) -> Dispatcher:
@@ -196,4 +208,6 @@ def bootstrap(
     environment = dict(os.environ if env is None else env)
     ledger = open_ledger(database_url, env=environment)
     ledger.guard.anchors = AnchorBook.from_env(environment)
-    return Huikuan(ledger, environment, plugins, host)
+    app = Huikuan(ledger, environment, plugins, host)
+    app.database_url = database_url
+    return app

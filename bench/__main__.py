@@ -24,9 +24,11 @@ import csv
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bench.common import POSTGRES, Baseline, database, percentile, report, timed
 from bench.portfolio import COLLECTORS, TODAY, accounts, generate
@@ -213,10 +215,15 @@ def serve_bench(args: argparse.Namespace, url: str, ledger: Ledger,
         day = (TODAY + timedelta(days=0 if fresh else 1)).isoformat()
         earlier = (TODAY - timedelta(days=45)).isoformat()
         month = (TODAY - timedelta(days=30)).isoformat()
+        long_ago = (TODAY - timedelta(days=200)).isoformat()
         when = "before any cycle: " if fresh else ""
         paths = {
             "aging by collector, 30 days ago": lambda n: f"/v1/aging?as_of={month}"
                                                          "&group_by=collector",
+            "aging by collector, 200 days ago": lambda n: f"/v1/aging?as_of={long_ago}"
+                                                          "&group_by=collector",
+            "aging by currency, 45 days ago": lambda n: f"/v1/aging?as_of={earlier}"
+                                                        "&group_by=currency",
             "aging by collector": lambda n: f"/v1/aging?as_of={day}&group_by=collector",
             "aging by class, 45 days ago": lambda n: f"/v1/aging?as_of={earlier}&group_by=class",
             "worklist, first 50": lambda n: f"/v1/worklist?collector={COLLECTORS[n % 20]}"
@@ -229,6 +236,8 @@ def serve_bench(args: argparse.Namespace, url: str, ledger: Ledger,
                      if "every row" not in name}
             paths["worklist, today, first 50"] = (
                 lambda n: f"/v1/worklist?collector={COLLECTORS[n % 20]}&as_of={day}&limit=50")
+        pages = {} if fresh else _pages(args, url, ledger, server, headers, day)
+        paths.update(pages)
         for name, path in paths.items():
             began = time.perf_counter()
             server.client.get(path(0), headers=headers).raise_for_status()  # warm
@@ -240,15 +249,64 @@ def serve_bench(args: argparse.Namespace, url: str, ledger: Ledger,
                 samples.append((time.perf_counter() - began) * 1000)
                 response.raise_for_status()
             size = len(response.content)
+            # The issue's targets: 50 ms for today's views and for any view before a
+            # cycle, 200 ms for a past date's aging and for the pages.
+            target = "<= 50 ms" if fresh or not ("ago" in name or name in pages) \
+                else "<= 200 ms"
             report(f"{when}{name} over HTTP ({size:,} bytes)",
                    f"p50 {statistics.median(samples):.1f} ms, p99 "
                    f"{percentile(samples, 0.99):.1f} ms (first {first:.0f} ms)", "—", "—",
-                   "<= 50 ms")
+                   target)
         peak = _peak_rss(server.process.pid)
         report(f"memory serving {args.accounts:,} accounts", f"{peak / 1024:,.0f} MiB peak RSS",
                "—", "—", "<= 1 GiB")
     finally:
         server.stop()
+
+
+def _pages(args: argparse.Namespace, url: str, ledger: Ledger, server: Any,
+           headers: dict[str, str], day: str) -> dict[str, Callable[[int], str]]:
+    """The pages and endpoints people open in the workspace (customer list, customer,
+    statement, letter PDF, KPIs, and the workspace's own pages, signed in)."""
+    import re
+    import secrets
+
+    from huikuan.core.users import create_user
+
+    db = ViewDatabase(ledger_env(url))
+    conn = db.connect()
+    letters = [m for (m,) in db.query(conn, "SELECT message_id FROM hk_messages "
+                                      "WHERE channel = 'letter' ORDER BY message_id LIMIT 50")]
+    conn.close()
+    someone = [f"B-{n:07d}" for n in range(0, args.accounts, max(1, args.accounts // 50))]
+    start = (TODAY - timedelta(days=89)).isoformat()
+    password = secrets.token_urlsafe(12)
+    create_user(ledger, "bench", "manager", password)
+    form = server.client.get("/app/login")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)  # type: ignore[union-attr]
+    server.client.cookies.set("huikuan_login", form.cookies["huikuan_login"])
+    done = server.client.post("/app/login", data={"name": "bench", "password": password,
+                                                  "csrf": token})
+    # Secure cookies: httpx sends them over plain HTTP to loopback only when told.
+    server.client.cookies.set("huikuan_session", done.cookies["huikuan_session"])
+    pages: dict[str, Callable[[int], str]] = {
+        "customer list, first 50": lambda n: "/v1/customers?limit=50",
+        "customer search by name": lambda n: "/v1/customers?q=Customer%20"
+                                             f"{n * 7919 % args.accounts}",
+        "customer view": lambda n: f"/v1/customers/{someone[n % len(someone)]}",
+        "statement (JSON)": lambda n: f"/v1/customers/{someone[n % len(someone)]}/statement",
+        "statement (PDF)": lambda n: f"/v1/customers/{someone[n % len(someone)]}"
+                                     "/statement?format=pdf",
+        "KPIs, 90 days": lambda n: f"/v1/kpis?from={start}&to={day}",
+        "workspace: worklist": lambda n: "/app/worklist",
+        "workspace: customers": lambda n: "/app/customers",
+        "workspace: customer": lambda n: f"/app/customers/{someone[n % len(someone)]}",
+        "workspace: portfolio": lambda n: "/app/portfolio",
+        "workspace: portfolio with KPIs": lambda n: f"/app/portfolio?from={start}&to={day}",
+    }
+    if letters:
+        pages["letter (PDF)"] = lambda n: f"/v1/messages/{letters[n % len(letters)]}/document"
+    return pages
 
 
 def _peak_rss(pid: int) -> int:

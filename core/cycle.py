@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -133,6 +134,31 @@ class CycleSummary:
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, str]] = field(default_factory=list)
 
+    def merge(self, other: CycleSummary) -> None:
+        """Add what another process reviewed of the same run."""
+        self.accounts_reviewed += other.accounts_reviewed
+        self.accounts_changed += other.accounts_changed
+        self.counts.update(other.counts)
+        self.failures.extend(other.failures)
+
+
+class Helpers(Protocol):
+    """Other processes that review a share of a run's accounts (a port: the adapters
+    give one that starts processes on the same store and policy). The run's process
+    holds the lock and records the run's completion once all have finished."""
+
+    processes: int
+    """How many processes review a run, this one included."""
+    from_accounts: int
+    """Fewer accounts to review than this: this process alone (starting others costs)."""
+
+    def review(self, as_of: date, shards: list[list[UUID]],
+               *, due_only: bool) -> AbstractContextManager[Callable[[], list[CycleSummary]]]:
+        """Start reviewing ``shards``, one per other process; the context gives a call
+        that waits for them and returns their summaries (raising if one failed), and
+        on leaving it stops any still running."""
+        ...
+
 
 def _message_id(customer_id: str, as_of: date, stage: str, kind: str, channel: str) -> str:
     key = f"{customer_id}|{as_of.isoformat()}|{stage}|{kind}|{channel}"
@@ -176,11 +202,12 @@ class DailyCycle:
 
     def __init__(self, ledger: Ledger, host: PolicyHost,
                  schedule: ReviewSchedule | None = None,
-                 lock: CycleLock | None = None) -> None:
+                 lock: CycleLock | None = None, helpers: Helpers | None = None) -> None:
         self.ledger = ledger
         self.host = host
         self.schedule = schedule
         self.lock = lock or _PROCESS_TURN
+        self.helpers = helpers
 
     # ---- the run
 
@@ -250,9 +277,32 @@ class DailyCycle:
         if as_of > latest_today and not allow_future:
             msg = f"{as_of} is in the future; the cycle runs for today or earlier dates"
             raise InvalidCommand(msg, field="as_of")
-        summary = CycleSummary(as_of=as_of)
         accounts, total = self._accounts(as_of, review_all)
-        summary.reviewed_all = total is None
+        ids = list(accounts)
+        helpers = self.helpers
+        if helpers is not None and len(ids) >= helpers.from_accounts and helpers.processes > 1:
+            # Interleaved, so each process gets its share of the large accounts too.
+            shards = [ids[k::helpers.processes] for k in range(helpers.processes)]
+            with helpers.review(as_of, shards[1:], due_only=total is not None) as others:
+                summary = self.review(as_of, shards[0], due_only=total is not None)
+                for other in others():
+                    summary.merge(other)
+        else:
+            summary = self.review(as_of, ids, due_only=total is not None)
+        summary.accounts = summary.accounts_reviewed if total is None else total
+        if last is None or as_of > last:
+            self._record_completed(summary)
+        log.info("cycle.completed", as_of=as_of.isoformat(), accounts=summary.accounts,
+                 reviewed=summary.accounts_reviewed, changed=summary.accounts_changed,
+                 failures=len(summary.failures))
+        return summary
+
+    def review(self, as_of: date, accounts: Iterable[UUID], *,
+               due_only: bool) -> CycleSummary:
+        """Review ``accounts`` for ``as_of`` (``due_only``: those still due for review),
+        recording what the plugins decide on each: the body of a run, which the caller
+        holds the lock for; helper processes review their share of a run with it."""
+        summary = CycleSummary(as_of=as_of, reviewed_all=not due_only)
         for aggregate_id in accounts:
             try:
                 account: Account = self.ledger.checkout(aggregate_id)
@@ -261,7 +311,7 @@ class DailyCycle:
                                          "hook": "", "error": error.message})
                 log.error("cycle.account_tampered", account=str(aggregate_id))
                 continue
-            if total is not None and not account.due_for_review(as_of):
+            if due_only and not account.due_for_review(as_of):
                 self.ledger.checkin(account)
                 continue  # reviewed since the schedule was read
             summary.accounts_reviewed += 1
@@ -299,12 +349,6 @@ class DailyCycle:
             if outcome.recorded and counts:
                 summary.accounts_changed += 1
                 summary.counts.update(counts)
-        summary.accounts = summary.accounts_reviewed if total is None else total
-        if last is None or as_of > last:
-            self._record_completed(summary)
-        log.info("cycle.completed", as_of=as_of.isoformat(), accounts=summary.accounts,
-                 reviewed=summary.accounts_reviewed, changed=summary.accounts_changed,
-                 failures=len(summary.failures))
         return summary
 
     def _record_completed(self, summary: CycleSummary) -> None:

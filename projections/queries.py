@@ -75,14 +75,21 @@ def _worst_class(found: list[str]) -> str:
 def _aging_answer(as_of: date, group_by: str,
                   found: Iterable[tuple[str, str, str, int]]) -> dict[str, Any]:
     """The aging answer from (group, currency, bucket, amount in minor units) rows."""
+    # Summed as integers, made amounts once per cell: the rows may be thousands.
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    for group, currency, bucket, amount in found:
+        cell = cells.setdefault((group, currency), dict.fromkeys(BUCKETS, 0))
+        cell[bucket] += int(amount)
     rows: dict[tuple[str, str], dict[str, Decimal]] = {}
     totals: dict[str, dict[str, Decimal]] = {}
-    for group, currency, bucket, amount in found:
-        value = from_minor(int(amount), currency)
-        row = rows.setdefault((group, currency), dict.fromkeys(BUCKETS, zero(currency)))
-        row[bucket] += value
+    for (group, currency), cell in cells.items():
+        if not any(cell.values()):
+            continue  # moved out whole (the due_moves route's class corrections)
+        row = rows[(group, currency)] = {b: from_minor(v, currency) if v else zero(currency)
+                                         for b, v in cell.items()}
         total = totals.setdefault(currency, dict.fromkeys(BUCKETS, zero(currency)))
-        total[bucket] += value
+        for bucket, value in row.items():
+            total[bucket] += value
     return {
         "as_of": as_of,
         "group_by": group_by,
@@ -196,7 +203,7 @@ class Views:
         # No class recorded by a cycle after as_of: each invoice's class then is its
         # schedule's, or the one the cycle recorded last (core.classes).
         classes_known = classed is None or classed <= as_of.isoformat()
-        if group_by in ("collector", "currency") or (group_by == "class" and classes_known):
+        if group_by in ("collector", "currency", "class"):
             path = "due_moves"  # open by due date as of any day, a few thousand rows
         elif moved is not None and moved > as_of.isoformat():
             path = "movements"  # money moved after as_of: sum what had moved by then
@@ -221,11 +228,14 @@ class Views:
         if path == "due_moves":
             found = due_moves.open_by_due_on(self.db, self.conn, as_of.isoformat(),
                                              "class" if group_by == "class" else group_by)
-            return _aging_answer(as_of, group_by, [
-                (classes.class_from_code(key, date.fromisoformat(due_on), as_of)
-                 if group_by == "class" else key, currency,
-                 bucket_of(date.fromisoformat(due_on), as_of), amount)
-                for key, currency, due_on, amount in found])
+            if group_by != "class":
+                return _aging_answer(as_of, group_by, [
+                    (key, currency, bucket_of(date.fromisoformat(due_on), as_of), amount)
+                    for key, currency, due_on, amount in found])
+            cells = [(classes.class_from_code(key, date.fromisoformat(due_on), as_of),
+                      currency, bucket_of(date.fromisoformat(due_on), as_of), amount)
+                     for key, currency, due_on, amount in found]
+            return _aging_answer(as_of, group_by, cells + self._reclassed(as_of))
         if path == "summary" and group_by == "class":
             found = self._q("""SELECT class, currency, due_on, SUM(open_minor)
                 FROM hk_open_by_due WHERE open_minor <> 0 GROUP BY 1, 2, 3""")
@@ -265,6 +275,39 @@ class Views:
             params += [as_of.isoformat(), as_of.isoformat()]
         params += [e.isoformat() for e in edges] + tail
         return _aging_answer(as_of, group_by, self._q(sql, tuple(params)))
+
+    def _reclassed(self, as_of: date) -> list[tuple[str, str, str, int]]:
+        """What :meth:`_aging`'s ``due_moves`` route counts under the wrong class on
+        ``as_of``, moved to the right one: the invoices whose class then is not read off
+        their key. Those are the ones a cycle classified after that day, and those whose
+        schedule starts after it (one recorded when schedules came, or decided again
+        from a later fact): before its schedule an invoice's class is the one the cycle
+        last recorded (core.classes). Their money open on the day is read from their
+        movements, so the cost follows them, not the portfolio."""
+        day = as_of.isoformat()
+        rows = self._q(f"""
+            WITH later AS (
+                SELECT customer_id, invoice_id FROM hk_class_changes WHERE on_date > ?
+                UNION
+                SELECT customer_id, invoice_id FROM hk_invoices
+                WHERE schedule_from > ? AND issued_on <= ?)
+            SELECT i.class_key, i.currency, i.due_on, {GROUPS["class"]}, SUM(m.delta_minor)
+            FROM later l
+            JOIN hk_invoices i ON i.customer_id = l.customer_id
+                              AND i.invoice_id = l.invoice_id
+            JOIN hk_movements m ON m.customer_id = i.customer_id
+                               AND m.invoice_id = i.invoice_id
+            WHERE m.on_date <= ?
+            GROUP BY i.customer_id, i.invoice_id, i.class_key, i.currency, i.due_on
+            HAVING SUM(m.delta_minor) <> 0""", (day, day, day, day, day, day))
+        moved: list[tuple[str, str, str, int]] = []
+        for key, currency, due_on, exact, amount in rows:
+            due = date.fromisoformat(due_on)
+            bucket = bucket_of(due, as_of)
+            moved.append((classes.class_from_code(key, due, as_of), currency, bucket,
+                          -int(amount)))
+            moved.append((exact, currency, bucket, int(amount)))
+        return moved
 
     # ---- the customer list
 

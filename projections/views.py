@@ -109,7 +109,7 @@ DDL = [
         tags TEXT NOT NULL, stage TEXT NOT NULL, supply_hold INTEGER NOT NULL,
         risk_score INTEGER NOT NULL, risk_grade TEXT NOT NULL, risk_signals TEXT NOT NULL,
         unapplied_minor BIGINT NOT NULL, version BIGINT NOT NULL,
-        review_from TEXT NOT NULL, class TEXT NOT NULL)""",
+        review_from TEXT NOT NULL, class TEXT NOT NULL, ranked_for TEXT)""",
     "CREATE UNIQUE INDEX IF NOT EXISTS hk_accounts_id ON hk_accounts (account_id)",
     # (collector, customer_id): a collector's queue, and their customers listed in order.
     """CREATE INDEX IF NOT EXISTS hk_accounts_collector
@@ -121,9 +121,12 @@ DDL = [
         open_minor BIGINT NOT NULL, disputed_minor BIGINT NOT NULL, class TEXT NOT NULL,
         written_off_minor BIGINT NOT NULL, recovered_minor BIGINT NOT NULL, schedule TEXT,
         class_key TEXT NOT NULL, settled_on TEXT, limitation_deadline TEXT,
-        PRIMARY KEY (customer_id, invoice_id))""",
+        schedule_from TEXT, PRIMARY KEY (customer_id, invoice_id))""",
     "CREATE INDEX IF NOT EXISTS hk_invoices_open ON hk_invoices (open_minor, due_on)",
     "CREATE INDEX IF NOT EXISTS hk_invoices_deadline ON hk_invoices (limitation_deadline)",
+    # The day each invoice's class schedule starts: aging by class on an earlier day
+    # reads such an invoice's class otherwise (projections.queries).
+    "CREATE INDEX IF NOT EXISTS hk_invoices_schedule ON hk_invoices (schedule_from)",
     """CREATE TABLE IF NOT EXISTS hk_movements (
         customer_id TEXT NOT NULL, invoice_id TEXT NOT NULL, on_date TEXT NOT NULL,
         delta_minor BIGINT NOT NULL, position BIGINT NOT NULL)""",
@@ -564,6 +567,14 @@ class Projector:
             customer, c = account.customer_id, account.currency
             collectors[customer] = account.collector or ""
             view = view_of(account)
+            # Ranked for the last cycle before its last event, or the day the cycle last
+            # reviewed it (its decisions come before the cycle's completion), or a cycle
+            # in this batch that reviewed every account (as the accounts of the batches
+            # before it are, by _refresh_worklist: the rows never depend on where a
+            # batch happens to end).
+            dates = [d for d in (touched.cycle_date, account.reviewed_on, batch.refresh_for)
+                     if d is not None]
+            ranked_for = max(dates) if dates else None
             account_rows.append((
                 customer, str(account.id),
                 self.db.sealer.seal(account.name, f"hk_accounts.name:{customer}"),
@@ -576,7 +587,8 @@ class Projector:
                 REVIEW_NOW if account.review_needed else
                 account.next_review.isoformat() if account.next_review else REVIEW_NEVER,
                 max((i.receivable_class for i in view.invoices if i.open_amount > 0),
-                    key=CLASSES.index, default="not_due")))
+                    key=CLASSES.index, default="not_due"),
+                ranked_for.isoformat() if ranked_for else None))
             # A row changes when its invoice does, or, while money is open on it, when
             # its limitation deadline may: a decision names its invoices, but an invoice
             # no plugin has decided for yet is read as version 1 did, from the facts.
@@ -606,7 +618,8 @@ class Projector:
                     invoice.receivable_class, to_minor(invoice.written_off, c),
                     to_minor(invoice.recovered, c),
                     json.dumps([[on.isoformat(), cls] for on, cls in steps]) if steps else None,
-                    class_key, settled.isoformat() if settled else None, deadline))
+                    class_key, settled.isoformat() if settled else None, deadline,
+                    steps[0][0].isoformat() if steps else None))
                 keys_after[(customer, invoice.invoice_id)] = (
                     account.collector or "", c, class_key, invoice.due_on.isoformat())
                 if open_minor:
@@ -622,26 +635,19 @@ class Projector:
                 (customer, p.promise_id, c, to_minor(p.amount, c), p.made_on.isoformat(),
                  p.due_on.isoformat(), p.status) for p in promises)
             self._write_messages(cur, account, batch, touched.messages)
-            # Ranked for the last cycle before its last event, or the day the cycle last
-            # reviewed it (its decisions come before the cycle's completion), or a cycle
-            # in this batch that reviewed every account (as the accounts of the batches
-            # before it are, by _refresh_worklist: the rows never depend on where a
-            # batch happens to end).
-            dates = [d for d in (touched.cycle_date, account.reviewed_on, batch.refresh_for)
-                     if d is not None]
-            if dates:
-                self._write_priority(cur, account, view, max(dates))
+            if ranked_for is not None:
+                self._write_priority(cur, account, view, ranked_for)
         # Set-based: one statement per table for the whole batch.
         db = self.db
         db.executemany(cur, "DELETE FROM hk_accounts WHERE customer_id = ?",
                        [(row[0],) for row in account_rows])
         db.executemany(cur, "INSERT INTO hk_accounts VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", account_rows)
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", account_rows)
         db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ?", whole)
         db.executemany(cur, "DELETE FROM hk_invoices WHERE customer_id = ? AND invoice_id = ?",
                        invoice_keys)
         db.executemany(cur, "INSERT INTO hk_invoices VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", invoice_rows)
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", invoice_rows)
         db.executemany(cur, "DELETE FROM hk_promises WHERE customer_id = ?", whole_promises)
         db.executemany(cur, "DELETE FROM hk_promises WHERE customer_id = ? AND promise_id = ?",
                        promise_keys)
@@ -727,17 +733,25 @@ class Projector:
         date, with the priority last recorded (those on which the cycle recorded
         nothing are not in the batch). After a cycle of the accounts due, those it
         reviewed were written with the batch, and the others' place did not change
-        (their plugins said so)."""
+        (their plugins said so). Accounts already ranked for the date (the cycle recorded
+        a decision on them, so they were written for it with their batch) are not read
+        again."""
         rows = self.db.execute(cur, """SELECT a.account_id, a.version FROM hk_accounts a
-            WHERE EXISTS (SELECT 1 FROM hk_invoices i
-                          WHERE i.customer_id = a.customer_id AND i.open_minor > 0)
-               OR EXISTS (SELECT 1 FROM hk_worklist w
-                          WHERE w.customer_id = a.customer_id)""").fetchall()
+            WHERE (a.ranked_for IS NULL OR a.ranked_for <> ?)
+              AND (EXISTS (SELECT 1 FROM hk_invoices i
+                           WHERE i.customer_id = a.customer_id AND i.open_minor > 0)
+                   OR EXISTS (SELECT 1 FROM hk_worklist w
+                              WHERE w.customer_id = a.customer_id))""",
+                               (as_of.isoformat(),)).fetchall()
+        ranked = []
         for account_id, version in rows:
             if UUID(account_id) in skip:
                 continue  # written with this batch
             account = self._account_at(UUID(account_id), int(version))
             self._write_priority(cur, account, view_of(account), as_of)
+            ranked.append((as_of.isoformat(), account_id))
+        self.db.executemany(cur, "UPDATE hk_accounts SET ranked_for = ? WHERE account_id = ?",
+                            ranked)
 
     def _meta_date(self, cur: Any, key: str) -> date | None:
         rows = self.db.execute(cur, "SELECT value FROM hk_meta WHERE key = ?", (key,)
