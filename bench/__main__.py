@@ -336,6 +336,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--server-processes", type=int, default=1,
+                        help="HTTP server processes for `http` (HUIKUAN_WORKERS)")
     args = parser.parse_args()
     # As the server below runs: warnings only (a line per command would be measured too).
     configure_logging(level="WARNING")

@@ -86,7 +86,8 @@ def http_bench(args: argparse.Namespace) -> None:
         ledger.close()
         # (The server must log at info: its start-up line is what Server waits for.)
         server = Server({"HUIKUAN_DATABASE_URL": url, "HUIKUAN_IN_PROCESS_WORKERS": "0",
-                         "HUIKUAN_LOG_LEVEL": "WARNING"})
+                         "HUIKUAN_LOG_LEVEL": "WARNING",
+                         "HUIKUAN_WORKERS": str(args.server_processes)})
         try:
             for n in range(args.clients * 4):
                 server.client.post("/v1/customers", headers={"Authorization": f"Bearer {key}"},
@@ -105,7 +106,8 @@ def http_bench(args: argparse.Namespace) -> None:
             server.stop()
     assert set(write_status) == {201}, set(write_status)
     assert set(read_status) == {200}, set(read_status)
-    report(f"single fact over HTTP ({args.clients} clients)",
+    report(f"single fact over HTTP ({args.clients} clients, "
+           f"{args.server_processes} server process(es))",
            f"{writes:,.0f} req/s, p50 {statistics.median(write_ms):.1f} ms, "
            f"p99 {percentile(write_ms, 0.99):.1f} ms",
            f"{rate:,.0f} events/s library single save", f"{writes / rate:.0%}", ">= 60 %")

@@ -88,8 +88,8 @@ TRACKING_NAME = "views"
 # The shape of the tables below. Views built by an older huikuan are thrown away and
 # folded again from the events when it changes: they are derived, never the record.
 # 4: class schedules, recoveries, the customer list; 5: hk_costs, hk_case_files;
-# 6: hk_results; 7: hk_due_moves.
-SCHEMA_VERSION = "7"
+# 6: hk_results; 7: hk_due_moves; 8: hk_accounts.ranked_for, hk_invoices.schedule_from.
+SCHEMA_VERSION = "8"
 # In hk_accounts.review_from: review at the next cycle; review only when a fact comes.
 REVIEW_NOW, REVIEW_NEVER = "", "9999-12-31"
 
