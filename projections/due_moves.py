@@ -133,31 +133,34 @@ def write(db: ViewDatabase, cur: Any, added: dict[Row, int]) -> None:
                    [row[:5] for row in rows])
 
 
-def open_by_due_on(db: ViewDatabase, conn: Any, as_of: str,
-                   group: str) -> list[tuple[str, str, str, int]]:
-    """(group, currency, due date, open at the end of ``as_of``) for ``group`` one of
-    ``collector``, ``currency`` or ``class`` (the class key). Sums the rows up to the
-    date, or today's ``hk_open_by_due`` less the rows after it, whichever reads fewer."""
+def open_by_due_on(db: ViewDatabase, conn: Any, as_of: str, group: str,
+                   due: str = "due_on",
+                   due_params: tuple[Any, ...] = ()) -> list[tuple[str, str, str, int]]:
+    """(group, currency, ``due``, open at the end of ``as_of``) for ``group`` one of
+    ``collector``, ``currency`` or ``class`` (the class key); ``due``: the due date, or
+    an SQL expression of it with ``due_params`` (an aging bucket), so the database adds
+    up the rows. Reads today's ``hk_open_by_due``, the rows up to the date, or today's
+    figures less the rows after it, whichever reads fewer."""
     span = db.query(conn, "SELECT MIN(on_date), MAX(on_date) FROM hk_due_moves")[0]
     if span[0] is None:
         return []
     first, last = span
+    now = f"SELECT {group} AS g, currency, due_on, open_minor AS amount FROM hk_open_by_due"
+    rows: str
+    params: tuple[Any, ...]
     if as_of >= last:
-        return [tuple(r) for r in db.query(
-            conn, f"""SELECT {group}, currency, due_on, SUM(open_minor) FROM hk_open_by_due
-                      GROUP BY 1, 2, 3 HAVING SUM(open_minor) <> 0""")]
-    if _days(as_of, first) < _days(last, as_of):
-        sql = f"""SELECT {group}, currency, due_on, SUM(delta_minor) FROM hk_due_moves
-                  WHERE on_date <= ? GROUP BY 1, 2, 3 HAVING SUM(delta_minor) <> 0"""
-        return [tuple(r) for r in db.query(conn, sql, (as_of,))]
-    sql = f"""SELECT g, currency, due_on, SUM(amount) FROM (
-                SELECT {group} AS g, currency, due_on, open_minor AS amount
-                FROM hk_open_by_due
-                UNION ALL
-                SELECT {group} AS g, currency, due_on, -delta_minor AS amount
-                FROM hk_due_moves WHERE on_date > ?) t
+        rows, params = now, ()
+    elif _days(as_of, first) < _days(last, as_of):
+        rows = (f"SELECT {group} AS g, currency, due_on, delta_minor AS amount "
+                "FROM hk_due_moves WHERE on_date <= ?")
+        params = (as_of,)
+    else:
+        rows = (f"{now} UNION ALL SELECT {group} AS g, currency, due_on, "
+                "-delta_minor AS amount FROM hk_due_moves WHERE on_date > ?")
+        params = (as_of,)
+    sql = f"""SELECT g, currency, {due}, SUM(amount) FROM ({rows}) t
               GROUP BY 1, 2, 3 HAVING SUM(amount) <> 0"""
-    return [tuple(r) for r in db.query(conn, sql, (as_of,))]
+    return [tuple(r) for r in db.query(conn, sql, (*due_params, *params))]
 
 
 def currencies_moved(db: ViewDatabase, conn: Any, as_of: str) -> set[str]:

@@ -217,7 +217,7 @@ class Views:
         """Aging by one of four equivalent routes (tests compare them): summing the
         movements up to ``as_of`` (any date), the open invoice rows (when nothing has
         moved since), ``hk_open_by_due`` (nor been classified since; not per customer),
-        or ``hk_due_moves`` (any date; by class when nothing was classified since).
+        or ``hk_due_moves`` (any date).
         """
         edges = [as_of - timedelta(days=d) for d in (0, 30, 60, 90, 180, 365)]
         case = "CASE " + " ".join(
@@ -225,13 +225,13 @@ class Views:
         ) + " ELSE '365+' END"
         key = GROUPS[group_by]
         params: list[Any] = []
+        if path == "due_moves" and group_by != "class":
+            # Bucketed by the database: a few rows come back, not one per due date.
+            return _aging_answer(as_of, group_by, due_moves.open_by_due_on(
+                self.db, self.conn, as_of.isoformat(), group_by,
+                case.replace("i.due_on", "due_on"), tuple(e.isoformat() for e in edges)))
         if path == "due_moves":
-            found = due_moves.open_by_due_on(self.db, self.conn, as_of.isoformat(),
-                                             "class" if group_by == "class" else group_by)
-            if group_by != "class":
-                return _aging_answer(as_of, group_by, [
-                    (key, currency, bucket_of(date.fromisoformat(due_on), as_of), amount)
-                    for key, currency, due_on, amount in found])
+            found = due_moves.open_by_due_on(self.db, self.conn, as_of.isoformat(), "class")
             cells = [(classes.class_from_code(key, date.fromisoformat(due_on), as_of),
                       currency, bucket_of(date.fromisoformat(due_on), as_of), amount)
                      for key, currency, due_on, amount in found]
