@@ -54,31 +54,36 @@ class ProcessHelpers:
         self.from_accounts = from_accounts
 
     @contextmanager
-    def review(self, as_of: date, shards: list[list[UUID]], *,
-               due_only: bool) -> Iterator[Callable[[], list[CycleSummary]]]:
+    def review(self, as_of: date, shards: list[list[UUID]], *, due_only: bool,
+               policy: str) -> Iterator[Callable[[], list[CycleSummary]]]:
         pool = ProcessPoolExecutor(max_workers=len(shards),
                                    mp_context=multiprocessing.get_context("spawn"))
         futures: list[Future[CycleSummary]] = [
             pool.submit(review_share, self.env, self.plugins, as_of.isoformat(),
-                        [str(i) for i in shard], due_only)
+                        [str(i) for i in shard], due_only, policy, os.getpid())
             for shard in shards]
         try:
             yield lambda: [future.result() for future in futures]
         finally:
-            for future in futures:
-                future.cancel()
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def review_share(env: dict[str, str], plugins: str | None, as_of: str, ids: list[str],
-                 due_only: bool) -> CycleSummary:
+                 due_only: bool, policy: str, parent: int) -> CycleSummary:
     """In a helper process: open the store and policy as the run's process did, and
-    review these accounts for the run's date, as the cycle."""
+    review these accounts for the run's date, as the cycle; refuse if the policy read
+    here is not the run's, and stop if the run's process is gone (its lock with it:
+    another run may start)."""
     from huikuan.adapters.bootstrap import bootstrap
     from huikuan.adapters.logging import configure_logging
     from huikuan.core.actor import CYCLE, acting_as
+    from huikuan.core.cycle import CycleRunning
 
     configure_logging(level=env.get("HUIKUAN_LOG_LEVEL"))
     with bootstrap(env=env, plugins=plugins) as app, acting_as(CYCLE):
+        if app.cycle.fingerprint() != policy:
+            msg = ("plugins.toml changed since the cycle's process read it: run the cycle "
+                   "again (its policy is read afresh)")
+            raise CycleRunning(msg, field="as_of")
         return app.cycle.review(date.fromisoformat(as_of), [UUID(i) for i in ids],
-                                due_only=due_only)
+                                due_only=due_only, going_on=lambda: os.getppid() == parent)

@@ -152,11 +152,13 @@ class Helpers(Protocol):
     from_accounts: int
     """Fewer accounts to review than this: this process alone (starting others costs)."""
 
-    def review(self, as_of: date, shards: list[list[UUID]],
-               *, due_only: bool) -> AbstractContextManager[Callable[[], list[CycleSummary]]]:
-        """Start reviewing ``shards``, one per other process; the context gives a call
-        that waits for them and returns their summaries (raising if one failed), and
-        on leaving it stops any still running."""
+    def review(self, as_of: date, shards: list[list[UUID]], *, due_only: bool,
+               policy: str) -> AbstractContextManager[Callable[[], list[CycleSummary]]]:
+        """Start reviewing ``shards``, one per other process, under the policy whose
+        fingerprint is ``policy`` (a process that finds another refuses: plugins.toml
+        changed since this one read it); the context gives a call that waits for them
+        and returns their summaries (raising if one failed), and on leaving it stops
+        any still running."""
         ...
 
 
@@ -283,7 +285,8 @@ class DailyCycle:
         if helpers is not None and len(ids) >= helpers.from_accounts and helpers.processes > 1:
             # Interleaved, so each process gets its share of the large accounts too.
             shards = [ids[k::helpers.processes] for k in range(helpers.processes)]
-            with helpers.review(as_of, shards[1:], due_only=total is not None) as others:
+            with helpers.review(as_of, shards[1:], due_only=total is not None,
+                                policy=self.fingerprint()) as others:
                 summary = self.review(as_of, shards[0], due_only=total is not None)
                 for other in others():
                     summary.merge(other)
@@ -297,13 +300,17 @@ class DailyCycle:
                  failures=len(summary.failures))
         return summary
 
-    def review(self, as_of: date, accounts: Iterable[UUID], *,
-               due_only: bool) -> CycleSummary:
+    def review(self, as_of: date, accounts: Iterable[UUID], *, due_only: bool,
+               going_on: Callable[[], bool] = lambda: True) -> CycleSummary:
         """Review ``accounts`` for ``as_of`` (``due_only``: those still due for review),
         recording what the plugins decide on each: the body of a run, which the caller
-        holds the lock for; helper processes review their share of a run with it."""
+        holds the lock for; helper processes review their share of a run with it, and
+        stop between two accounts when ``going_on`` says the run is over."""
         summary = CycleSummary(as_of=as_of, reviewed_all=not due_only)
         for aggregate_id in accounts:
+            if not going_on():
+                msg = "the cycle's run stopped: its process is gone"
+                raise CycleRunning(msg, field="as_of")
             try:
                 account: Account = self.ledger.checkout(aggregate_id)
             except Tampered as error:  # refused until restored; the others go on

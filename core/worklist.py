@@ -64,7 +64,7 @@ class Asked:
 
     def __init__(self, keep: int = 500_000) -> None:
         self.keep = keep
-        self._found: dict[tuple[UUID, date], tuple[int, dict[str, Any] | None]] = {}
+        self._found: dict[tuple[int, UUID, date], tuple[int, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
 
     def rank(self, views: Queues, host: PolicyHost, collector: str | None, day: date,
@@ -73,7 +73,7 @@ class Asked:
         stale: list[UUID] = []
         with self._lock:
             for account_id, version in views.open_account_versions(collector):
-                found = self._found.get((account_id, day))
+                found = self._found.get((id(host), account_id, day))
                 if found is None or found[0] != version:
                     stale.append(account_id)
                 elif found[1] is not None:
@@ -83,8 +83,8 @@ class Asked:
             with self._lock:
                 if len(self._found) >= self.keep:
                     self._found.clear()  # a new day's looks start afresh
-                self._found[(account.id, day)] = (account.version,
-                                                  placed[0] if placed else None)
+                self._found[(id(host), account.id, day)] = (
+                    account.version, placed[0] if placed else None)
             rows.extend(placed)
         return order(rows, limit)
 

@@ -743,15 +743,17 @@ class Projector:
                    OR EXISTS (SELECT 1 FROM hk_worklist w
                               WHERE w.customer_id = a.customer_id))""",
                                (as_of.isoformat(),)).fetchall()
-        ranked = []
         for account_id, version in rows:
             if UUID(account_id) in skip:
                 continue  # written with this batch
             account = self._account_at(UUID(account_id), int(version))
             self._write_priority(cur, account, view_of(account), as_of)
-            ranked.append((as_of.isoformat(), account_id))
-        self.db.executemany(cur, "UPDATE hk_accounts SET ranked_for = ? WHERE account_id = ?",
-                            ranked)
+        # Every account is ranked for the date now, those with nothing open too, as an
+        # account written with this batch would be: the rows never depend on where a
+        # batch happens to end.
+        self.db.execute(cur, "UPDATE hk_accounts SET ranked_for = ? "
+                        "WHERE ranked_for IS NULL OR ranked_for < ?",
+                        (as_of.isoformat(), as_of.isoformat()))
 
     def _meta_date(self, cur: Any, key: str) -> date | None:
         rows = self.db.execute(cur, "SELECT value FROM hk_meta WHERE key = ?", (key,)

@@ -74,3 +74,28 @@ def test_the_number_of_processes_is_read_from_the_environment():
     assert 1 <= processes_from({}) <= 4
     with pytest.raises(ValueError, match="HUIKUAN_CYCLE_PROCESSES"):
         processes_from({"HUIKUAN_CYCLE_PROCESSES": "many"})
+
+
+def test_a_helper_refuses_another_policy_and_stops_when_the_run_is_gone(store):
+    import os
+
+    from huikuan.adapters.cycle_processes import review_share
+    from huikuan.core.commands import RegisterCustomer
+    from huikuan.core.cycle import CycleRunning
+    from huikuan.core.ledger import account_id
+
+    ledger = store.open()
+    ledger.register_customer(RegisterCustomer(customer_id="P-1", name="p", currency="CNY"))
+    env, plugins = {"HUIKUAN_DATABASE_URL": store.url}, str(REPO / "plugins.toml")
+    with bootstrap(env=env, plugins=plugins) as app:
+        policy = app.cycle.fingerprint()
+    ids = [str(account_id("P-1"))]
+    # plugins.toml changed since the run's process read it: nothing is decided.
+    with pytest.raises(CycleRunning, match=r"plugins\.toml changed"):
+        review_share(env, plugins, TODAY.isoformat(), ids, False, "another", os.getppid())
+    # The run's process is gone (its lock with it): the helper stops.
+    with pytest.raises(CycleRunning, match="process is gone"):
+        review_share(env, plugins, TODAY.isoformat(), ids, False, policy, -1)
+    assert ledger.account("P-1").reviewed_on is None
+    done = review_share(env, plugins, TODAY.isoformat(), ids, False, policy, os.getppid())
+    assert done.accounts_reviewed == 1
