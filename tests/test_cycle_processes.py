@@ -76,8 +76,12 @@ def test_the_number_of_processes_is_read_from_the_environment():
         processes_from({"HUIKUAN_CYCLE_PROCESSES": "many"})
 
 
-def test_a_helper_refuses_another_policy_and_stops_when_the_run_is_gone(store):
+def test_a_helper_refuses_another_policy_and_stops_when_the_run_is_gone(store, monkeypatch):
     import os
+
+    # A helper process configures its own logging; called here, in the suite's process,
+    # it would fix every logger for the tests after it (structlog caches on first use).
+    monkeypatch.setattr("huikuan.adapters.logging.configure_logging", lambda **_: None)
 
     from huikuan.adapters.cycle_processes import review_share
     from huikuan.core.commands import RegisterCustomer

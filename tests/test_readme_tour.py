@@ -87,6 +87,10 @@ def test_every_command_of_the_tour_works_as_shown_right_after_make_demo(tmp_path
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         assert "Traceback" not in done.stdout + done.stderr, command
         got = {shape(line) for line in (done.stdout + done.stderr).splitlines()}
+        # Outside the company's contact hours (08:00-21:00 in its timezone, plugins.toml's
+        # [compliance]) the texts and call tasks wait: dispatch then also counts them held,
+        # as the README says below the tour.
+        got |= {shape(re.sub(r"^held: \d+, ", "", line)) for line in done.stdout.splitlines()}
         for line in shown:
             if line.strip() and line.strip() != "…":
                 assert shape(line) in got, (command, line, done.stdout)
