@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID
 
+from huikuan.adapters.logging import configured_level
 from huikuan.core.cycle import CycleSummary
 
 FROM_ACCOUNTS = 2000
@@ -58,9 +59,10 @@ class ProcessHelpers:
                policy: str) -> Iterator[Callable[[], list[CycleSummary]]]:
         pool = ProcessPoolExecutor(max_workers=len(shards),
                                    mp_context=multiprocessing.get_context("spawn"))
+        level = configured_level()
         futures: list[Future[CycleSummary]] = [
             pool.submit(review_share, self.env, self.plugins, as_of.isoformat(),
-                        [str(i) for i in shard], due_only, policy, os.getpid())
+                        [str(i) for i in shard], due_only, policy, os.getpid(), level)
             for shard in shards]
         try:
             yield lambda: [future.result() for future in futures]
@@ -69,7 +71,8 @@ class ProcessHelpers:
 
 
 def review_share(env: dict[str, str], plugins: str | None, as_of: str, ids: list[str],
-                 due_only: bool, policy: str, parent: int) -> CycleSummary:
+                 due_only: bool, policy: str, parent: int,
+                 log_level: str | None = None) -> CycleSummary:
     """In a helper process: open the store and policy as the run's process did, and
     review these accounts for the run's date, as the cycle; refuse if the policy read
     here is not the run's, and stop if the run's process is gone (its lock with it:
@@ -79,7 +82,8 @@ def review_share(env: dict[str, str], plugins: str | None, as_of: str, ids: list
     from huikuan.core.actor import CYCLE, acting_as
     from huikuan.core.cycle import CycleRunning
 
-    configure_logging(level=env.get("HUIKUAN_LOG_LEVEL"))
+    # As the run's process logs (the command line at WARNING): not a line per account.
+    configure_logging(level=log_level or env.get("HUIKUAN_LOG_LEVEL"))
     with bootstrap(env=env, plugins=plugins) as app, acting_as(CYCLE):
         if app.cycle.fingerprint() != policy:
             msg = ("plugins.toml changed since the cycle's process read it: run the cycle "

@@ -16,6 +16,7 @@ import structlog
 import structlog.tracebacks
 
 _configured = False
+_level: str | None = None
 
 
 def configure_logging(
@@ -30,7 +31,7 @@ def configure_logging(
     ``json`` defaults to True unless stderr is a terminal; ``HUIKUAN_LOG_FORMAT``
     (``json`` or ``console``) and ``HUIKUAN_LOG_LEVEL`` override both defaults.
     """
-    global _configured
+    global _configured, _level
     if _configured and not force:
         return
     fmt = os.environ.get("HUIKUAN_LOG_FORMAT")
@@ -62,3 +63,10 @@ def configure_logging(
         cache_logger_on_first_use=not force,
     )
     _configured = True
+    _level = level_name
+
+
+def configured_level() -> str | None:
+    """The level this process logs at (None before it is configured): the cycle's helper
+    processes log as the process that started them."""
+    return _level

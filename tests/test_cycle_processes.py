@@ -103,3 +103,27 @@ def test_a_helper_refuses_another_policy_and_stops_when_the_run_is_gone(store, m
     assert ledger.account("P-1").reviewed_on is None
     done = review_share(env, plugins, TODAY.isoformat(), ids, False, policy, os.getppid())
     assert done.accounts_reviewed == 1
+
+
+def test_helpers_log_as_the_run_s_process_does(store, capfd, monkeypatch):
+    """``huikuan cycle`` logs at WARNING: its helpers must not print a line per account."""
+    import structlog
+
+    from huikuan.adapters import logging as hk_logging
+
+    saved = structlog.get_config()
+    monkeypatch.setattr(hk_logging, "_configured", hk_logging._configured)
+    monkeypatch.setattr(hk_logging, "_level", hk_logging._level)
+    hk_logging.configure_logging(level="WARNING", force=True)
+    app = bootstrap(env={}, plugins=REPO / "plugins.toml", database_url=store.url)
+    try:
+        generate(app.ledger, 6, 30, overdue=0.5, seed=2)
+        helpers = app.cycle.helpers
+        assert isinstance(helpers, ProcessHelpers)
+        helpers.processes, helpers.from_accounts = 2, 1
+        capfd.readouterr()
+        assert app.cycle.run(TODAY, allow_future=True).accounts_reviewed == 6
+        assert "command.recorded" not in capfd.readouterr().err
+    finally:
+        app.close()
+        structlog.configure(**saved)
