@@ -133,8 +133,17 @@ def create_app(services: Services | None = None) -> Litestar:
         hk = None
         workers = None
         if services is None:
+            import multiprocessing
+
             from huikuan.adapters.bootstrap import bootstrap
 
+            if multiprocessing.parent_process() is not None:
+                # A worker process of `huikuan serve` with HUIKUAN_WORKERS > 1 (uvicorn
+                # spawns them afresh): configure its logging as `serve` configured the
+                # parent's, or it logs every request at INFO in structlog's default form.
+                from huikuan.adapters.logging import configure_logging
+
+                configure_logging()
             hk = bootstrap()
             app.state.services = Services(hk.ledger, hk.host, hk.views, hk.cycle)
             # The projection follower and the dispatcher run beside the API unless they
