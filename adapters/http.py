@@ -133,17 +133,8 @@ def create_app(services: Services | None = None) -> Litestar:
         hk = None
         workers = None
         if services is None:
-            import multiprocessing
-
             from huikuan.adapters.bootstrap import bootstrap
 
-            if multiprocessing.parent_process() is not None:
-                # A worker process of `huikuan serve` with HUIKUAN_WORKERS > 1 (uvicorn
-                # spawns them afresh): configure its logging as `serve` configured the
-                # parent's, or it logs every request at INFO in structlog's default form.
-                from huikuan.adapters.logging import configure_logging
-
-                configure_logging()
             hk = bootstrap()
             app.state.services = Services(hk.ledger, hk.host, hk.views, hk.cycle)
             # The projection follower and the dispatcher run beside the API unless they
@@ -198,12 +189,26 @@ def create_app(services: Services | None = None) -> Litestar:
     )
 
 
+def served_app() -> Litestar:
+    """The application as `huikuan serve` runs it, in each of its server processes.
+
+    With HUIKUAN_WORKERS > 1 uvicorn starts every process afresh and calls this there:
+    its logging is configured as `serve` configured the parent's (a second call in the
+    same process does nothing), or it logs every request at INFO in structlog's default
+    form whatever HUIKUAN_LOG_LEVEL says.
+    """
+    from huikuan.adapters.logging import configure_logging
+
+    configure_logging()
+    return create_app()
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     workers = int(os.environ.get("HUIKUAN_WORKERS", "1"))
     uvicorn.run(
-        "huikuan.adapters.http:create_app",
+        "huikuan.adapters.http:served_app",
         factory=True,
         host=host,
         port=port,
